@@ -1,0 +1,28 @@
+/** The activities' contract with the workflow: inputs and results are plain JSON, and hold no secret. */
+import type { AgentStatus, CallStatus } from '../shared/types';
+
+export interface PlaceCallInput {
+  callId: string;
+  to: string;
+  agentId: string;
+  campaignId: string;
+}
+
+/** `placed: false` is the provider refusing the call (a 4xx other than 408/429): the attempt ends `failed`. */
+export type PlaceCallResult =
+  | { placed: true; providerCallId: string }
+  | { placed: false; httpStatus: number; reason: string };
+
+export type CallLookup = { found: false } | { found: true; status: CallStatus; durationSec?: number };
+
+export interface AgentListing {
+  agents: Array<{ id: string; status: AgentStatus }>;
+  /** Epoch ms when the request was sent: the listing reflects the agents at or after this moment. */
+  requestedAt: number;
+}
+
+export interface DialerActivities {
+  placeCall(input: PlaceCallInput): Promise<PlaceCallResult>;
+  getCallStatus(callId: string): Promise<CallLookup>;
+  listAgents(): Promise<AgentListing>;
+}

@@ -1,0 +1,93 @@
+/**
+ * Configuration of every process, read from the environment and validated once at start.
+ * A bad value stops the process with one line naming the variable.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveSeconds = z.coerce.number().positive().max(86_400);
+const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+const optionalSecret = z.string().min(1).optional();
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('campaign-dialer'),
+  PORT: port.default(3000),
+  PUBLIC_BASE_URL: url.optional(),
+  API_KEY: optionalSecret,
+  WEBHOOK_SECRET: optionalSecret,
+  TELEPHONY_PROVIDER: z.enum(['http', 'twilio']).default('http'),
+  TELEPHONY_BASE_URL: url.optional(),
+  TELEPHONY_API_KEY: optionalSecret,
+  AGENT_API_BASE_URL: url.optional(),
+  SIMULATOR_PORT: port.default(3100),
+  AGENT_POLL_SEC: positiveSeconds.default(5),
+  CALL_SILENCE_SEC: positiveSeconds.default(60),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  temporal: { address: string; namespace: string; taskQueue: string };
+  port: number;
+  publicBaseUrl: string;
+  apiKey?: string;
+  webhookSecret?: string;
+  telephony: { provider: 'http'; baseUrl: string; apiKey?: string };
+  agentApiBaseUrl: string;
+  /** True when no provider is configured and the built-in simulator plays provider and agent system. */
+  builtInSimulator: boolean;
+  simulatorPort: number;
+  timing: { agentPollSec: number; callSilenceSec: number };
+  logLevel: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty variables count as unset, as in most twelve-factor setups.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  if (e.TELEPHONY_PROVIDER === 'twilio') {
+    throw new ConfigError('TELEPHONY_PROVIDER', 'twilio is not available in this version; use http');
+  }
+  const simulatorUrl = `http://localhost:${e.SIMULATOR_PORT}`;
+  return {
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    port: e.PORT,
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
+    apiKey: e.API_KEY,
+    webhookSecret: e.WEBHOOK_SECRET,
+    telephony: { provider: 'http', baseUrl: e.TELEPHONY_BASE_URL ?? simulatorUrl, apiKey: e.TELEPHONY_API_KEY },
+    agentApiBaseUrl: e.AGENT_API_BASE_URL ?? simulatorUrl,
+    builtInSimulator: e.TELEPHONY_BASE_URL === undefined,
+    simulatorPort: e.SIMULATOR_PORT,
+    timing: { agentPollSec: e.AGENT_POLL_SEC, callSilenceSec: e.CALL_SILENCE_SEC },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** For process entry points: the config, or one line on stderr and exit code 2. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

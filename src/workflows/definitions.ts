@@ -1,0 +1,65 @@
+/**
+ * The campaign workflow's public surface: its input, signals, updates, query and search attributes.
+ * Imported by the workflow, the API and the tests, so names cannot drift apart.
+ */
+import {
+  defineQuery,
+  defineSearchAttributeKey,
+  defineSignal,
+  defineUpdate,
+  SearchAttributeType,
+} from '@temporalio/workflow';
+import type {
+  AgentStatus,
+  CallStatusReport,
+  CampaignProgress,
+  CampaignSettings,
+  CampaignStatus,
+  CampaignTiming,
+} from '../shared/types';
+
+export const WORKFLOW_TYPE = 'campaignWorkflow';
+
+export interface CampaignInput {
+  campaignId: string;
+  name: string;
+  /** E.164, already normalised and de-duplicated by the API. */
+  numbers: string[];
+  /** Extra CSV columns, by number index; absent when the batch came as JSON. */
+  contacts?: Array<Record<string, string>>;
+  /** Absent: every agent the agent system lists when the campaign starts. */
+  agentIds?: string[];
+  settings: CampaignSettings;
+  timing: CampaignTiming;
+  createdAt: string;
+}
+
+/** An agent status as the workflow receives it: from the webhook, or from a `GET /agents` read. */
+export interface AgentStatusSignal {
+  agentId: string;
+  status: AgentStatus;
+  /** Epoch ms of the report (the agent system's timestamp, or when the read was sent). */
+  at: number;
+}
+
+export const callStatusSignal = defineSignal<[CallStatusReport]>('callStatus');
+export const agentStatusSignal = defineSignal<[AgentStatusSignal]>('agentStatus');
+
+export interface ControlResult {
+  status: CampaignStatus;
+}
+export const pauseUpdate = defineUpdate<ControlResult>('pause');
+export const resumeUpdate = defineUpdate<ControlResult>('resume');
+export const cancelUpdate = defineUpdate<ControlResult>('cancel');
+
+export const progressQuery = defineQuery<CampaignProgress>('progress');
+
+export const campaignStatusKey = defineSearchAttributeKey('CampaignStatus', SearchAttributeType.KEYWORD);
+/** Lets the agent-status webhook find the running campaigns that include an agent. */
+export const campaignAgentsKey = defineSearchAttributeKey('CampaignAgents', SearchAttributeType.KEYWORD_LIST);
+
+/** What the dev server and a production cluster must register (`temporal --search-attribute` form). */
+export const SEARCH_ATTRIBUTE_REGISTRATIONS = ['CampaignStatus=Keyword', 'CampaignAgents=KeywordList'];
+
+/** Message of the update validators' rejection when a campaign has ended; the API maps it to 409. */
+export const CAMPAIGN_CLOSED = 'campaign_closed';
