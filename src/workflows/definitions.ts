@@ -32,6 +32,8 @@ export interface CampaignInput {
   settings: CampaignSettings;
   timing: CampaignTiming;
   createdAt: string;
+  /** Continue as new after this many history events, besides when Temporal suggests it (tests, benchmarks). */
+  continueAsNewAfterEvents?: number;
 }
 
 /** An agent status as the workflow receives it: from the webhook, or from a `GET /agents` read. */

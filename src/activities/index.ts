@@ -1,0 +1,100 @@
+/**
+ * Activities are built by a factory that receives their dependencies, so tests and processes wire
+ * them to any provider and agent system. Each is idempotent: placeCall by its Idempotency-Key,
+ * the others only read.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { z } from 'zod';
+import { AGENT_STATUSES, CALL_STATUSES } from '../shared/types';
+import { maskPhone } from '../shared/mask';
+import type { Logger } from '../logger';
+import type { AgentListing, CallLookup, DialerActivities, PlaceCallInput, PlaceCallResult } from './types';
+
+export interface ActivityDeps {
+  telephonyBaseUrl: string;
+  telephonyApiKey?: string;
+  agentApiBaseUrl: string;
+  /** Base of the webhook URLs handed to the provider. */
+  publicBaseUrl: string;
+  logger: Logger;
+  /** Per HTTP request; the activity's own timeout bounds it too. */
+  requestTimeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+const placedSchema = z.object({ providerCallId: z.string().min(1) });
+const callSchema = z.object({
+  callId: z.string(),
+  status: z.enum(CALL_STATUSES),
+  durationSec: z.number().nonnegative().nullish(),
+});
+const agentsSchema = z.object({ agents: z.array(z.object({ id: z.string().min(1), status: z.enum(AGENT_STATUSES) })) });
+
+/** 408, 429 and 5xx are worth another try with the same key; other 4xx are the provider's final no. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+export function createActivities(deps: ActivityDeps): DialerActivities {
+  const doFetch = deps.fetch ?? fetch;
+  const timeoutMs = deps.requestTimeoutMs ?? 8000;
+  const providerAuth: Record<string, string> = deps.telephonyApiKey
+    ? { authorization: `Bearer ${deps.telephonyApiKey}` }
+    : {};
+
+  async function request(url: string, init: RequestInit = {}): Promise<Response> {
+    return doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  }
+
+  async function readJson<T>(response: Response, schema: z.ZodType<T>, what: string): Promise<T> {
+    const parsed = schema.safeParse(await response.json().catch(() => undefined));
+    // A malformed answer may be a passing fault of the peer: let Temporal retry.
+    if (!parsed.success) throw new Error(`${what}: unexpected response body (${parsed.error.issues[0]?.message})`);
+    return parsed.data;
+  }
+
+  return {
+    async placeCall(input: PlaceCallInput): Promise<PlaceCallResult> {
+      const response = await request(`${deps.telephonyBaseUrl}/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': input.callId, ...providerAuth },
+        body: JSON.stringify({ ...input, statusCallbackUrl: `${deps.publicBaseUrl}/webhooks/call-status` }),
+      });
+      const log = { callId: input.callId, agentId: input.agentId, to: maskPhone(input.to), status: response.status };
+      if (response.ok) {
+        const { providerCallId } = await readJson(response, placedSchema, 'POST /calls');
+        deps.logger.info({ ...log, providerCallId }, 'call placed');
+        return { placed: true, providerCallId };
+      }
+      const text = (await response.text().catch(() => '')).slice(0, 300);
+      if (isRetryableStatus(response.status)) {
+        deps.logger.warn(log, 'provider error, will retry with the same key');
+        throw new Error(`POST /calls answered ${response.status}: ${text}`);
+      }
+      deps.logger.warn(log, 'provider refused the call');
+      return { placed: false, httpStatus: response.status, reason: text || `HTTP ${response.status}` };
+    },
+
+    async getCallStatus(callId: string): Promise<CallLookup> {
+      const response = await request(`${deps.telephonyBaseUrl}/calls/${encodeURIComponent(callId)}`, {
+        headers: providerAuth,
+      });
+      if (response.status === 404) return { found: false };
+      if (!response.ok) throw new Error(`GET /calls/${callId} answered ${response.status}`);
+      const call = await readJson(response, callSchema, 'GET /calls/{callId}');
+      return { found: true, status: call.status, ...(call.durationSec == null ? {} : { durationSec: call.durationSec }) };
+    },
+
+    async listAgents(): Promise<AgentListing> {
+      const requestedAt = Date.now();
+      const response = await request(`${deps.agentApiBaseUrl}/agents`);
+      if (!response.ok) {
+        const failure = `GET /agents answered ${response.status}`;
+        if (isRetryableStatus(response.status)) throw new Error(failure);
+        throw ApplicationFailure.nonRetryable(failure, 'AgentSystemRefused');
+      }
+      const { agents } = await readJson(response, agentsSchema, 'GET /agents');
+      return { agents, requestedAt };
+    },
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * One workflow per batch. It feeds signals, activity results and timer firings to the reducer and
+ * runs the commands it returns; everything it decides is in the reducer.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DialerActivities } from '../activities/types';
+import type { CampaignProgress } from '../shared/types';
+import {
+  agentStatusSignal,
+  callStatusSignal,
+  CAMPAIGN_CLOSED,
+  type CampaignInput,
+  campaignAgentsKey,
+  campaignStatusKey,
+  cancelUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+} from './definitions';
+import { progressOf } from './progress';
+import { type CampaignEvent, type Command, controlRefusal, nextWakeAt, reduce } from './reducer';
+import { type CampaignState, initialState, isClosed } from './state';
+
+// The key is the callId, so every retry re-sends the same Idempotency-Key and never makes a second call.
+// After ~5 minutes of failures the workflow asks the provider whether the call exists instead.
+const { placeCall } = proxyActivities<DialerActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 12 },
+});
+
+const { getCallStatus, listAgents } = proxyActivities<DialerActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 3 },
+});
+
+export async function campaignWorkflow(input: CampaignInput, carried?: CampaignState): Promise<CampaignProgress> {
+  let state: CampaignState =
+    carried ??
+    initialState({
+      campaignId: input.campaignId,
+      name: input.name,
+      total: input.numbers.length,
+      agentIds: input.agentIds,
+      settings: input.settings,
+      timing: input.timing,
+      createdAt: input.createdAt,
+    });
+  let draining = false;
+  let activitiesInFlight = 0;
+  let publishedStatus = carried ? state.status : 'running';
+  let publishedAgents = carried ? state.agentIds : (input.agentIds ?? null);
+
+  function step(event: CampaignEvent): void {
+    const result = reduce(state, event, { now: Date.now(), numbers: input.numbers, startWork: !draining });
+    state = result.state;
+    for (const command of result.commands) run(command);
+    publish();
+  }
+
+  function run(command: Command): void {
+    switch (command.type) {
+      case 'placeCall': {
+        const { callId } = command.input;
+        return track(
+          placeCall(command.input),
+          (result) => (result.placed ? { type: 'callPlaced', callId } : { type: 'callRefused', callId }),
+          { type: 'callUnconfirmed', callId },
+        );
+      }
+      case 'lookupCall': {
+        const { callId } = command;
+        return track(getCallStatus(callId), (lookup) => ({ type: 'callLookedUp', callId, lookup }), {
+          type: 'callLookupFailed',
+          callId,
+        });
+      }
+      case 'listAgents':
+        return track(listAgents(), (listing) => ({ type: 'agentsListed', listing }), { type: 'agentsListFailed' });
+    }
+  }
+
+  /** Feeds an activity's outcome back as an event; a failure after all retries is an event too. */
+  function track<T>(activity: Promise<T>, onResult: (result: T) => CampaignEvent, onFailure: CampaignEvent): void {
+    activitiesInFlight++;
+    void activity.then(onResult, () => onFailure).then((event) => {
+      activitiesInFlight--;
+      step(event);
+    });
+  }
+
+  /** Keeps the search attributes operators filter on in step with the state. */
+  function publish(): void {
+    if (state.status !== publishedStatus) {
+      publishedStatus = state.status;
+      upsertSearchAttributes([{ key: campaignStatusKey, value: state.status }]);
+      log.info('campaign status changed', { campaignId: state.campaignId, status: state.status });
+    }
+    if (state.agentIds !== null && state.agentIds !== publishedAgents) {
+      publishedAgents = state.agentIds;
+      upsertSearchAttributes([{ key: campaignAgentsKey, value: state.agentIds }]);
+    }
+  }
+
+  setHandler(callStatusSignal, (report) =>
+    step({
+      type: 'callStatus',
+      callId: report.callId,
+      status: report.status,
+      at: report.timestamp === undefined ? undefined : Date.parse(report.timestamp),
+    }),
+  );
+  setHandler(agentStatusSignal, (report) => step({ type: 'agentStatus', ...report }));
+  setHandler(progressQuery, () => progressOf(state, workflowInfo().workflowId));
+
+  const validator = (): void => {
+    if (controlRefusal(state) !== null) throw new Error(CAMPAIGN_CLOSED);
+  };
+  for (const [update, type] of [
+    [pauseUpdate, 'pause'],
+    [resumeUpdate, 'resume'],
+    [cancelUpdate, 'cancel'],
+  ] as const) {
+    setHandler(
+      update,
+      () => {
+        step({ type });
+        return { status: state.status };
+      },
+      { validator },
+    );
+  }
+
+  if (!carried) publish();
+  step({ type: 'tick' });
+  while (!isClosed(state)) {
+    if (shouldContinueAsNew(input)) {
+      // Activities cannot cross runs; calls can: drain the first, carry the second in the state.
+      draining = true;
+      await condition(() => isClosed(state) || (activitiesInFlight === 0 && allHandlersFinished()));
+      if (isClosed(state)) break;
+      await continueAsNew<typeof campaignWorkflow>(input, state);
+    }
+    await untilWorkIsDue();
+    step({ type: 'tick' });
+  }
+
+  /** Sleeps until the next planned work, waking early when the plan changes or the run must hand over. */
+  async function untilWorkIsDue(): Promise<void> {
+    const wakeAt = nextWakeAt(state, Date.now());
+    const changed = (): boolean =>
+      isClosed(state) || shouldContinueAsNew(input) || nextWakeAt(state, Date.now()) !== wakeAt;
+    if (wakeAt === null) await condition(changed);
+    else await condition(changed, Math.max(1, wakeAt - Date.now()));
+  }
+
+  await condition(allHandlersFinished);
+  log.info('campaign ended', { campaignId: state.campaignId, status: state.status, finished: state.finished });
+  if (state.status === 'failed') {
+    throw ApplicationFailure.create({ message: state.failureReason ?? 'campaign failed', nonRetryable: true });
+  }
+  return progressOf(state, workflowInfo().workflowId);
+}
+
+function shouldContinueAsNew(input: CampaignInput): boolean {
+  const info = workflowInfo();
+  const limit = input.continueAsNewAfterEvents;
+  return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
+}
