@@ -1,15 +1,20 @@
-import type { Runtime as RuntimeClass } from '@temporalio/worker';
+import type { Runtime as RuntimeClass, RuntimeOptions } from '@temporalio/worker';
 import type { Logger } from '../logger';
 
 type SdkLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 /** Routes the SDK's and the workflows' logs into the process's pino logger (JSON, one line each). */
-export function installSdkLogger(runtime: typeof RuntimeClass, logger: Logger): void {
+export function installSdkLogger(
+  runtime: typeof RuntimeClass,
+  logger: Logger,
+  options: Pick<RuntimeOptions, 'shutdownSignals'> = {},
+): void {
   const write = (level: SdkLevel, message: string, meta?: Record<string, unknown>): void => {
     const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
     logger[method](meta ?? {}, message);
   };
   runtime.install({
+    ...options,
     logger: {
       log: write,
       trace: (m, meta) => write('TRACE', m, meta),

@@ -2,13 +2,8 @@
  * The campaign workflow's public surface: its input, signals, updates, query and search attributes.
  * Imported by the workflow, the API and the tests, so names cannot drift apart.
  */
-import {
-  defineQuery,
-  defineSearchAttributeKey,
-  defineSignal,
-  defineUpdate,
-  SearchAttributeType,
-} from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AgentStatus,
   CallStatusReport,
