@@ -1,0 +1,105 @@
+/**
+ * The ground truth of what the dialer asked for: every call placed, and every agent rule the
+ * dialer broke while placing them. Tests and benchmarks judge the dialer by this, not by its own view.
+ */
+import type { CallStatus, TerminalCallStatus } from '../shared/types';
+
+export interface CallRecord {
+  callId: string;
+  providerCallId: string;
+  to: string;
+  agentId: string;
+  campaignId: string;
+  /** Epoch ms. */
+  placedAt: number;
+  status: CallStatus;
+  outcome: TerminalCallStatus | null;
+  answeredAt: number | null;
+  endedAt: number | null;
+  durationSec: number | null;
+}
+
+export type ViolationType = 'agent-double-booked' | 'agent-not-idle' | 'unknown-agent' | 'idempotency-conflict';
+
+export interface Violation {
+  type: ViolationType;
+  callId: string;
+  agentId: string;
+  /** Epoch ms. */
+  at: number;
+  detail: string;
+}
+
+export interface LedgerSnapshot {
+  calls: CallRecord[];
+  violations: Violation[];
+  replays: number;
+}
+
+export class Ledger {
+  private readonly calls = new Map<string, CallRecord>();
+  private readonly liveByAgent = new Map<string, Set<string>>();
+  private readonly violations: Violation[] = [];
+  private replays = 0;
+
+  get(callId: string): CallRecord | undefined {
+    return this.calls.get(callId);
+  }
+
+  add(record: CallRecord): void {
+    this.calls.set(record.callId, record);
+    if (record.endedAt === null) this.liveSet(record.agentId).add(record.callId);
+  }
+
+  /** Calls of this agent that have not ended, in placement order. */
+  liveCallsOf(agentId: string): string[] {
+    return [...(this.liveByAgent.get(agentId) ?? [])];
+  }
+
+  update(callId: string, patch: Partial<Omit<CallRecord, 'callId'>>): void {
+    const record = this.calls.get(callId);
+    if (!record) return;
+    Object.assign(record, patch);
+    if (record.endedAt !== null) {
+      const live = this.liveByAgent.get(record.agentId);
+      live?.delete(callId);
+      if (live?.size === 0) this.liveByAgent.delete(record.agentId);
+    }
+  }
+
+  violation(v: Violation): void {
+    this.violations.push(v);
+  }
+
+  replay(): void {
+    this.replays++;
+  }
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  get liveCount(): number {
+    let n = 0;
+    for (const set of this.liveByAgent.values()) n += set.size;
+    return n;
+  }
+
+  /** A copy: callers may keep or mutate it without touching the simulator's state. */
+  snapshot(): LedgerSnapshot {
+    return {
+      calls: [...this.calls.values()].map((c) => ({ ...c })),
+      violations: this.violations.map((v) => ({ ...v })),
+      replays: this.replays,
+    };
+  }
+
+  private liveSet(agentId: string): Set<string> {
+    let set = this.liveByAgent.get(agentId);
+    if (!set) {
+      set = new Set();
+      this.liveByAgent.set(agentId, set);
+    }
+    return set;
+  }
+}

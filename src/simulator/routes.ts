@@ -1,0 +1,111 @@
+/** The simulator's HTTP: the provider's `/calls`, the agent system's `/agents`, and `/_sim` for tests. */
+import { timingSafeEqual } from 'node:crypto';
+import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { Logger } from '../logger';
+import { AGENT_STATUSES } from '../shared/types';
+import { UnknownAgentError, type AgentDirectory } from './agents';
+import type { CallEngine } from './calls';
+import type { Ledger } from './ledger';
+
+export interface RouteDeps {
+  engine: CallEngine;
+  agents: AgentDirectory;
+  ledger: Ledger;
+  apiKey?: string;
+  health: () => Record<string, unknown>;
+  logger: Logger;
+}
+
+const placeCallBody = z.object({
+  callId: z.string().min(1).max(200),
+  to: z.string().regex(/^\+[1-9]\d{1,14}$/, 'expected E.164'),
+  agentId: z.string().min(1).max(64),
+  campaignId: z.string().min(1).max(64),
+  statusCallbackUrl: z.url({ protocol: /^https?$/ }),
+});
+
+const agentStatusBody = z.object({ status: z.enum(AGENT_STATUSES) });
+
+function sendError(res: Response, status: number, code: string, message: string, details?: unknown): void {
+  res.status(status).json({ error: details === undefined ? { code, message } : { code, message, details } });
+}
+
+function issuesOf(err: z.ZodError): Array<{ path: string; message: string }> {
+  return err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
+function bearerAuth(apiKey: string | undefined): RequestHandler {
+  const expected = apiKey === undefined ? undefined : Buffer.from(`Bearer ${apiKey}`);
+  return (req, res, next) => {
+    if (expected === undefined) return next();
+    const given = Buffer.from(req.get('authorization') ?? '');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
+    res.set('WWW-Authenticate', 'Bearer');
+    sendError(res, 401, 'unauthorized', 'missing or wrong bearer token');
+  };
+}
+
+export function createApp(deps: RouteDeps): express.Express {
+  const { engine, agents, ledger, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '100kb' }));
+  const auth = bearerAuth(deps.apiKey);
+
+  app.post('/calls', auth, (req, res) => {
+    const body = placeCallBody.safeParse(req.body);
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid call request', issuesOf(body.error));
+    const key = req.get('idempotency-key');
+    if (!key) return sendError(res, 400, 'invalid_request', 'Idempotency-Key header is required');
+    if (key !== body.data.callId) return sendError(res, 400, 'invalid_request', 'Idempotency-Key must equal callId');
+    const { providerCallId, replay } = engine.place(body.data);
+    res.status(replay ? 200 : 201).json({ providerCallId });
+  });
+
+  app.get('/calls/:callId', auth, (req, res) => {
+    const callId = String(req.params.callId);
+    const call = engine.lookup(callId);
+    if (!call) return sendError(res, 404, 'call_not_found', `no call ${callId}`);
+    res.json(call);
+  });
+
+  app.get('/agents', auth, (_req, res) => {
+    res.json({ agents: agents.list() });
+  });
+
+  app.get('/_sim/ledger', (_req, res) => {
+    res.json(ledger.snapshot());
+  });
+
+  app.post('/_sim/agents/:id', (req, res) => {
+    const body = agentStatusBody.safeParse(req.body);
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid agent status', issuesOf(body.error));
+    try {
+      agents.set(String(req.params.id), body.data.status);
+    } catch (err) {
+      if (err instanceof UnknownAgentError) return sendError(res, 404, 'agent_not_found', err.message);
+      throw err;
+    }
+    res.json({ id: String(req.params.id), status: body.data.status });
+  });
+
+  app.get('/_sim/health', (_req, res) => {
+    res.json({ ok: true, ...deps.health() });
+  });
+
+  app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
+
+  const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // body-parser's errors: malformed JSON, body too large, bad charset.
+      const code = status === 413 ? 'payload_too_large' : 'invalid_request';
+      return sendError(res, status, code, err instanceof Error ? err.message : 'bad request');
+    }
+    logger.error({ err }, 'simulator route failed');
+    sendError(res, 500, 'internal', 'internal error');
+  };
+  app.use(onError);
+  return app;
+}

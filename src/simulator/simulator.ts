@@ -1,0 +1,113 @@
+/**
+ * The built-in simulator: one HTTP server playing both the telephony provider and the agent system,
+ * speaking exactly the contract's HTTP, and keeping a ledger of what the dialer did.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createLogger } from '../logger';
+import type { AgentStatus, AgentStatusReport } from '../shared/types';
+import { AgentDirectory } from './agents';
+import { CallEngine } from './calls';
+import { SimClock } from './clock';
+import { Ledger, type LedgerSnapshot } from './ledger';
+import { agentIdsOf, resolveOptions, type SimulatorOptions } from './options';
+import { hashString, mulberry32 } from './rng';
+import { createApp } from './routes';
+import { WebhookSender, type WebhookStats } from './webhooks';
+
+export type { CallRecord, LedgerSnapshot, Violation, ViolationType } from './ledger';
+export { SimulatorOptionsError, type SimulatorOptions } from './options';
+export { UnknownAgentError } from './agents';
+export { signWebhook } from './webhooks';
+
+export interface Simulator {
+  /** Listens on the `host` option (127.0.0.1 by default); port 0 picks a free port. */
+  start(port?: number): Promise<{ url: string; port: number }>;
+  /** Stops call timers, webhook deliveries and retries, and the server. Safe to call twice. */
+  stop(): Promise<void>;
+  ledger(): LedgerSnapshot;
+  /** Sets an agent's status in the agent system and pushes the agent webhook. Throws UnknownAgentError. */
+  setAgentStatus(agentId: string, status: AgentStatus): void;
+  /** The seed in use (the given one, or the random one picked when none was given). */
+  readonly seed: number;
+  /** Webhook delivery counters. */
+  webhookStats(): WebhookStats;
+  /** Resolves when no webhook is queued or being retried (more may be queued later by running calls). */
+  webhooksIdle(): Promise<void>;
+}
+
+export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  const o = resolveOptions(options);
+  const logger = o.logger ?? createLogger('simulator');
+  const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
+
+  const ledger = new Ledger();
+  const clock = new SimClock(o.timeScale);
+  const webhooks = new WebhookSender({
+    secret: o.webhookSecret,
+    retry: o.webhookRetry,
+    dropRate: o.webhookDropRate,
+    duplicateRate: o.webhookDuplicateRate,
+    rng: mulberry32(hashString(`${seed}:webhook-chaos`)),
+    logger,
+  });
+  const agents = new AgentDirectory(agentIdsOf(o.agents), (agentId, status) => {
+    logger.debug({ agentId, status }, 'agent status');
+    if (!o.agentWebhookUrl) return;
+    const body: AgentStatusReport = { agentId, status, timestamp: new Date().toISOString() };
+    webhooks.send(`agent:${agentId}`, o.agentWebhookUrl, body);
+  });
+  const engine = new CallEngine({
+    ledger,
+    agents,
+    webhooks,
+    clock,
+    profile: o,
+    seed,
+    logger,
+  });
+  const app = createApp({
+    engine,
+    agents,
+    ledger,
+    apiKey: o.apiKey,
+    logger,
+    health: () => ({ seed, calls: ledger.size, liveCalls: ledger.liveCount, webhooks: webhooks.counts }),
+  });
+
+  let server: Server | undefined;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    seed,
+    async start(port = 0) {
+      if (server) throw new Error('simulator already started');
+      if (stopping) throw new Error('simulator was stopped; create a new one');
+      const listening = app.listen(port, o.host);
+      server = listening;
+      await new Promise<void>((resolve, reject) => {
+        listening.once('listening', resolve);
+        listening.once('error', reject);
+      });
+      const actual = (listening.address() as AddressInfo).port;
+      const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+      return { url: `http://${host}:${actual}`, port: actual };
+    },
+    stop() {
+      stopping ??= (async () => {
+        clock.stop();
+        const closed = server
+          ? new Promise<void>((resolve) => server!.close(() => resolve()))
+          : Promise.resolve();
+        // Keep-alive clients would otherwise hold close() open until they time out.
+        server?.closeAllConnections();
+        await Promise.all([webhooks.stop(), closed]);
+      })();
+      return stopping;
+    },
+    ledger: () => ledger.snapshot(),
+    setAgentStatus: (agentId, status) => agents.set(agentId, status),
+    webhookStats: () => webhooks.counts,
+    webhooksIdle: () => webhooks.idle(),
+  };
+}

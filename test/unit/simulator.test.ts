@@ -1,0 +1,451 @@
+/**
+ * The built-in simulator, over real HTTP: a local receiver stands in for the dialer's webhooks.
+ * A tiny timeScale makes a whole call last about a tenth of a second.
+ */
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { ConfigError } from '../../src/config';
+import type { AgentStatusReport, CallStatus, CallStatusReport } from '../../src/shared/types';
+import { loadSimulatorEnv } from '../../src/simulator/env';
+import { planCall } from '../../src/simulator/calls';
+import { mulberry32 } from '../../src/simulator/rng';
+import {
+  createSimulator,
+  SimulatorOptionsError,
+  type Simulator,
+  type SimulatorOptions,
+} from '../../src/simulator/simulator';
+
+const SECRET = 'test-secret';
+const silent = pino({ level: 'silent' });
+
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  raw: string;
+  body: unknown;
+  reply: number;
+}
+
+/** A stand-in for the dialer's webhook endpoints; `respond` picks each reply's status. */
+class Receiver {
+  readonly received: Received[] = [];
+  /** The reply's status; 0 drops the connection without a reply. */
+  respond: (path: string, body: unknown, nth: number) => number = () => 204;
+  private server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const body: unknown = JSON.parse(raw);
+      const reply = this.respond(req.url ?? '', body, this.received.length);
+      this.received.push({ path: req.url ?? '', headers: req.headers, raw, body, reply });
+      if (reply === 0) return req.socket.destroy(); // a network failure, as the sender sees it
+      res.statusCode = reply;
+      res.end();
+    });
+  });
+  url = '';
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Accepted call-status webhooks of one call, in arrival order. */
+  statuses(callId: string): CallStatus[] {
+    return this.accepted('/call-status')
+      .map((r) => r.body as CallStatusReport)
+      .filter((b) => b.callId === callId)
+      .map((b) => b.status);
+  }
+
+  agentEvents(agentId: string): AgentStatusReport[] {
+    return this.accepted('/agent-status')
+      .map((r) => r.body as AgentStatusReport)
+      .filter((b) => b.agentId === agentId);
+  }
+
+  private accepted(path: string): Received[] {
+    return this.received.filter((r) => r.path === path && r.reply >= 200 && r.reply < 300);
+  }
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+let receiver: Receiver;
+let sim: Simulator | undefined;
+let base = '';
+
+async function startSim(options: SimulatorOptions = {}): Promise<Simulator> {
+  sim = createSimulator({
+    timeScale: 0.001,
+    seed: 42,
+    agents: 3,
+    webhookSecret: SECRET,
+    agentWebhookUrl: `${receiver.url}/agent-status`,
+    webhookRetry: { minDelayMs: 5, maxDelayMs: 20 },
+    logger: silent,
+    ...options,
+  });
+  base = (await sim.start(0)).url;
+  return sim;
+}
+
+function callBody(callId: string, agentId = 'a1') {
+  const statusCallbackUrl = `${receiver.url}/call-status`;
+  return { callId, to: '+8613800138000', agentId, campaignId: 'camp', statusCallbackUrl };
+}
+
+async function placeCall(
+  body: object,
+  headers: Record<string, string> = { 'Idempotency-Key': (body as { callId: string }).callId },
+): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${base}/calls`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+beforeEach(async () => {
+  receiver = new Receiver();
+  await receiver.start();
+});
+
+afterEach(async () => {
+  await sim?.stop();
+  sim = undefined;
+  await receiver.stop();
+});
+
+describe('POST /calls', () => {
+  it('places a call once per Idempotency-Key and answers replays with the same providerCallId', async () => {
+    await startSim({ answerRate: 0, busyRate: 1, failRate: 0 });
+    const first = await placeCall(callBody('camp.0.1'));
+    const again = await placeCall(callBody('camp.0.1'));
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.json).toEqual(first.json);
+    const ledger = sim!.ledger();
+    expect(ledger.calls).toHaveLength(1);
+    expect(ledger.replays).toBe(1);
+    expect(ledger.violations).toEqual([]);
+  });
+
+  it('refuses a missing or mismatched Idempotency-Key and a bad body with 400', async () => {
+    await startSim();
+    expect((await placeCall(callBody('camp.0.1'), {})).status).toBe(400);
+    expect((await placeCall(callBody('camp.0.1'), { 'Idempotency-Key': 'other' })).status).toBe(400);
+    expect((await placeCall({ ...callBody('camp.0.1'), to: 'not a phone' })).status).toBe(400);
+    expect((await placeCall({ callId: 'camp.0.1' })).status).toBe(400);
+    const malformed = await fetch(`${base}/calls`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'x' },
+      body: '{not json',
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { code: 'invalid_request' } });
+    expect(sim!.ledger().calls).toEqual([]);
+  });
+
+  it('records double booking, a busy or offline agent and an unknown agent, and still places the calls', async () => {
+    await startSim({ answerRate: 0, busyRate: 0, failRate: 0, ringSec: [100, 100] }); // rings ~100 ms
+    expect((await placeCall(callBody('camp.0.1', 'a1'))).status).toBe(201);
+    expect((await placeCall(callBody('camp.1.1', 'a1'))).status).toBe(201);
+    sim!.setAgentStatus('a2', 'offline');
+    expect((await placeCall(callBody('camp.2.1', 'a2'))).status).toBe(201);
+    expect((await placeCall(callBody('camp.3.1', 'ghost'))).status).toBe(201);
+
+    const { calls, violations } = sim!.ledger();
+    expect(calls).toHaveLength(4);
+    expect(violations.map((v) => [v.type, v.callId, v.agentId])).toEqual([
+      ['agent-double-booked', 'camp.1.1', 'a1'],
+      ['agent-not-idle', 'camp.2.1', 'a2'],
+      ['unknown-agent', 'camp.3.1', 'ghost'],
+    ]);
+    expect(violations[0]!.detail).toContain('camp.0.1');
+  });
+});
+
+describe('call lifecycle', () => {
+  it('posts signed status webhooks per call in order, ending in one terminal status', async () => {
+    await startSim({ answerRate: 0.4, busyRate: 0.2, failRate: 0.2, agents: 10 });
+    const ids = Array.from({ length: 10 }, (_, i) => `camp.${i}.1`);
+    await Promise.all(ids.map((id, i) => placeCall(callBody(id, `a${i + 1}`))));
+    await waitFor(() => sim!.ledger().calls.every((c) => c.outcome !== null));
+    await sim!.webhooksIdle();
+
+    const allowed: Record<string, CallStatus[]> = {
+      completed: ['initiated', 'ringing', 'answered', 'completed'],
+      busy: ['initiated', 'ringing', 'busy'],
+      failed: ['initiated', 'ringing', 'failed'],
+      'no-answer': ['initiated', 'ringing', 'no-answer'],
+    };
+    for (const call of sim!.ledger().calls) {
+      expect(receiver.statuses(call.callId)).toEqual(allowed[call.outcome!]);
+      expect(call.endedAt).not.toBeNull();
+    }
+    const now = Math.floor(Date.now() / 1000);
+    for (const r of receiver.received) {
+      const ts = String(r.headers['x-dialer-timestamp']);
+      expect(Math.abs(Number(ts) - now)).toBeLessThan(5);
+      const expected = `sha256=${createHmac('sha256', SECRET).update(`${ts}.${r.raw}`).digest('hex')}`;
+      expect(r.headers['x-dialer-signature']).toBe(expected);
+      expect(r.headers['content-type']).toBe('application/json');
+    }
+  });
+
+  it('makes the agent busy from answer through wrap-up, then idle, and reports the duration', async () => {
+    await startSim({ answerRate: 1, busyRate: 0, failRate: 0, talkSec: [30, 30], wrapUpSec: [80, 80] });
+    await placeCall(callBody('camp.0.1', 'a1'));
+    await waitFor(() => receiver.statuses('camp.0.1').includes('completed'));
+    // Completed, but wrap-up (~80 ms) keeps the agent busy.
+    const during = (await (await fetch(`${base}/agents`)).json()) as { agents: Array<{ id: string; status: string }> };
+    expect(during.agents.find((a) => a.id === 'a1')?.status).toBe('busy');
+    await placeCall(callBody('camp.1.1', 'a1'));
+    expect(sim!.ledger().violations.map((v) => v.type)).toEqual(['agent-not-idle']);
+
+    await waitFor(() => receiver.agentEvents('a1').some((e) => e.status === 'idle'));
+    expect(receiver.agentEvents('a1').map((e) => e.status)).toEqual(['busy', 'idle']);
+    const completed = receiver.received.find(
+      (r) => (r.body as CallStatusReport).status === 'completed',
+    )!.body as CallStatusReport;
+    expect(completed).toMatchObject({ callId: 'camp.0.1', durationSec: 30 });
+    expect(new Date(completed.timestamp!).toISOString()).toBe(completed.timestamp);
+    const record = sim!.ledger().calls.find((c) => c.callId === 'camp.0.1')!;
+    expect(record).toMatchObject({ status: 'completed', outcome: 'completed', durationSec: 30 });
+    expect(record.answeredAt).toBeGreaterThanOrEqual(record.placedAt);
+    expect(record.endedAt).toBeGreaterThanOrEqual(record.answeredAt!);
+  });
+
+  it('leaves the agent untouched by an unanswered call', async () => {
+    await startSim({ answerRate: 0, busyRate: 1, failRate: 0 });
+    await placeCall(callBody('camp.0.1', 'a1'));
+    await waitFor(() => receiver.statuses('camp.0.1').includes('busy'));
+    expect(receiver.agentEvents('a1')).toEqual([]);
+  });
+
+  it('keeps an agent set offline during the call offline after wrap-up', async () => {
+    await startSim({ answerRate: 1, busyRate: 0, failRate: 0, talkSec: [30, 30], wrapUpSec: [5, 5] });
+    await placeCall(callBody('camp.0.1', 'a1'));
+    await waitFor(() => receiver.statuses('camp.0.1').includes('answered'));
+    sim!.setAgentStatus('a1', 'offline');
+    await waitFor(() => receiver.statuses('camp.0.1').includes('completed'));
+    await new Promise((r) => setTimeout(r, 30));
+    await sim!.webhooksIdle();
+    expect(receiver.agentEvents('a1').map((e) => e.status)).toEqual(['busy', 'offline']);
+  });
+
+  it('is deterministic for a seed, whatever the order calls arrive in', () => {
+    const profile = {
+      answerRate: 0.6,
+      busyRate: 0.15,
+      failRate: 0.05,
+      ringSec: [3, 15],
+      talkSec: [20, 90],
+      wrapUpSec: [3, 10],
+    } as const;
+    const a = Array.from({ length: 5 }, () => planCall(mulberry32(7), profile));
+    expect(new Set(a.map((p) => JSON.stringify(p))).size).toBe(1);
+    const rng = mulberry32(1);
+    const outcomes = Array.from({ length: 2000 }, () => planCall(rng, profile).outcome);
+    const share = outcomes.filter((o) => o === 'answered').length / outcomes.length;
+    expect(share).toBeGreaterThan(0.55);
+    expect(share).toBeLessThan(0.65);
+  });
+});
+
+describe('webhook delivery', () => {
+  it('retries 5xx and network-level failures in order, and drops a 4xx refusal', async () => {
+    let failuresLeft = 3;
+    receiver.respond = (path, body) => {
+      if (path === '/call-status' && (body as CallStatusReport).status === 'ringing' && failuresLeft > 0) {
+        failuresLeft--;
+        return failuresLeft === 1 ? 0 : 503;
+      }
+      if (path === '/agent-status') return 400;
+      return 204;
+    };
+    await startSim({ answerRate: 1, busyRate: 0, failRate: 0 });
+    await placeCall(callBody('camp.0.1', 'a1'));
+    await waitFor(() => receiver.statuses('camp.0.1').includes('completed'));
+    expect(receiver.statuses('camp.0.1')).toEqual(['initiated', 'ringing', 'answered', 'completed']);
+    expect(receiver.received.filter((r) => r.reply === 503 || r.reply === 0)).toHaveLength(3);
+    const agentPosts = () => receiver.received.filter((r) => r.path === '/agent-status');
+    await waitFor(() => agentPosts().length >= 2);
+    await new Promise((r) => setTimeout(r, 30)); // time enough for a wrongful resend
+    await sim!.webhooksIdle();
+    // busy then idle, each refused once and never resent.
+    expect(agentPosts().map((r) => (r.body as AgentStatusReport).status)).toEqual(['busy', 'idle']);
+  });
+
+  it('sends no signature header without a secret', async () => {
+    await startSim({ webhookSecret: undefined, answerRate: 0, busyRate: 0, failRate: 1 });
+    await placeCall(callBody('camp.0.1'));
+    await waitFor(() => receiver.statuses('camp.0.1').includes('failed'));
+    expect(receiver.received[0]!.headers['x-dialer-signature']).toBeUndefined();
+    expect(receiver.received[0]!.headers['x-dialer-timestamp']).toMatch(/^\d+$/);
+  });
+});
+
+describe('reads and admin routes', () => {
+  it('answers GET /calls/:callId, 404 for an unknown call', async () => {
+    await startSim({ answerRate: 0, busyRate: 0, failRate: 1 });
+    await placeCall(callBody('camp.0.1'));
+    const live = await fetch(`${base}/calls/camp.0.1`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toMatchObject({ callId: 'camp.0.1', durationSec: 0 });
+    await waitFor(() => sim!.ledger().calls[0]!.status === 'failed');
+    const ended = await fetch(`${base}/calls/camp.0.1`);
+    expect(await ended.json()).toEqual({ callId: 'camp.0.1', status: 'failed', durationSec: 0 });
+    const missing = await fetch(`${base}/calls/nope.0.1`);
+    expect(missing.status).toBe(404);
+  });
+
+  it('requires the bearer token on /calls and /agents when apiKey is set', async () => {
+    await startSim({ apiKey: 'k3y' });
+    expect((await placeCall(callBody('camp.0.1'))).status).toBe(401);
+    expect((await fetch(`${base}/agents`)).status).toBe(401);
+    expect((await fetch(`${base}/calls/camp.0.1`, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    const ok = await placeCall(callBody('camp.0.1'), { 'Idempotency-Key': 'camp.0.1', Authorization: 'Bearer k3y' });
+    expect(ok.status).toBe(201);
+    const agents = await fetch(`${base}/agents`, { headers: { Authorization: 'Bearer k3y' } });
+    expect(await agents.json()).toEqual({
+      agents: [
+        { id: 'a1', status: 'idle' },
+        { id: 'a2', status: 'idle' },
+        { id: 'a3', status: 'idle' },
+      ],
+    });
+    expect((await fetch(`${base}/_sim/health`)).status).toBe(200);
+  });
+
+  it('serves the ledger and sets agent statuses under /_sim', async () => {
+    await startSim();
+    const set = await fetch(`${base}/_sim/agents/a2`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ status: 'offline' }),
+    });
+    expect(set.status).toBe(200);
+    await waitFor(() => receiver.agentEvents('a2').length === 1);
+    expect(receiver.agentEvents('a2')[0]).toMatchObject({ agentId: 'a2', status: 'offline' });
+    const bad = await fetch(`${base}/_sim/agents/a2`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ status: 'sleeping' }),
+    });
+    expect(bad.status).toBe(400);
+    const unknown = await fetch(`${base}/_sim/agents/zz`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ status: 'idle' }),
+    });
+    expect(unknown.status).toBe(404);
+    expect(await (await fetch(`${base}/_sim/ledger`)).json()).toEqual({ calls: [], violations: [], replays: 0 });
+    expect(await (await fetch(`${base}/_sim/health`)).json()).toMatchObject({ ok: true, seed: 42 });
+  });
+});
+
+describe('lifecycle of the simulator itself', () => {
+  /** Timers and TCP handles, counted by kind. */
+  function handles(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const r of process.getActiveResourcesInfo()) {
+      if (r === 'Timeout' || r.startsWith('TCP')) counts.set(r, (counts.get(r) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  function noMoreThan(baseline: Map<string, number>): boolean {
+    return [...handles()].every(([kind, n]) => n <= (baseline.get(kind) ?? 0));
+  }
+
+  it('stop() leaves no timer, socket or server behind, even with calls and retries in flight', async () => {
+    await receiver.stop();
+    await new Promise((r) => setTimeout(r, 20)); // let earlier tests' sockets finish closing
+    const before = handles();
+    receiver = new Receiver();
+    receiver.respond = () => 503; // every delivery keeps retrying
+    await receiver.start();
+    // Calls in a ~1 s talk, and each call's first webhook waiting ~1 s for its retry, when stop() comes.
+    await startSim({
+      answerRate: 1,
+      busyRate: 0,
+      failRate: 0,
+      agents: 5,
+      ringSec: [1, 1],
+      talkSec: [1000, 1000],
+      webhookRetry: { minDelayMs: 1000, maxDelayMs: 1000 },
+    });
+    await Promise.all([1, 2, 3, 4, 5].map((i) => placeCall(callBody(`camp.${i}.1`, `a${i}`))));
+    await waitFor(() => receiver.received.length >= 5);
+    await waitFor(() => sim!.ledger().calls.every((c) => c.status === 'answered'));
+    await sim!.stop();
+    await sim!.stop(); // idempotent
+    sim = undefined;
+    await receiver.stop();
+    await waitFor(() => noMoreThan(before), 100);
+    expect(noMoreThan(before)).toBe(true);
+    receiver = new Receiver();
+    await receiver.start(); // for afterEach
+  });
+
+  it('rejects bad options naming the option', () => {
+    expect(() => createSimulator({ answerRate: 0.9, busyRate: 0.2, logger: silent })).toThrow(SimulatorOptionsError);
+    expect(() => createSimulator({ ringSec: [5, 1], logger: silent })).toThrow(/ringSec/);
+    expect(() => createSimulator({ timeScale: 0, logger: silent })).toThrow(/timeScale/);
+  });
+});
+
+describe('environment of main.ts', () => {
+  it('reads defaults and ranges', () => {
+    const env = loadSimulatorEnv({ SIM_RING_SEC: '2-4', SIM_TALK_SEC: '10', SIM_AGENTS: 'x1, x2', PORT: '4000' });
+    expect(env.port).toBe(3100);
+    expect(env.options).toMatchObject({
+      ringSec: [2, 4],
+      talkSec: [10, 10],
+      agents: ['x1', 'x2'],
+      agentWebhookUrl: 'http://localhost:4000/webhooks/agent-status',
+    });
+    expect(loadSimulatorEnv({ PUBLIC_BASE_URL: 'https://d.example/' }).options.agentWebhookUrl).toBe(
+      'https://d.example/webhooks/agent-status',
+    );
+    expect(loadSimulatorEnv({ SIM_AGENT_WEBHOOK_URL: 'off' }).options.agentWebhookUrl).toBeUndefined();
+    const counted = loadSimulatorEnv({ SIM_AGENTS: '4', TELEPHONY_API_KEY: 'k' });
+    expect(counted.options).toMatchObject({ agents: 4, apiKey: 'k' });
+  });
+
+  it.each([
+    ['SIMULATOR_PORT', '70000'],
+    ['SIM_ANSWER_RATE', '1.5'],
+    ['SIM_RING_SEC', '9-3'],
+    ['SIM_TALK_SEC', 'long'],
+    ['SIM_TIME_SCALE', '0'],
+    ['SIM_SEED', '1.5'],
+    ['SIM_AGENTS', 'a b'],
+    ['SIM_AGENT_WEBHOOK_URL', 'ftp://x'],
+  ])('refuses a bad %s', (variable, value) => {
+    expect(() => loadSimulatorEnv({ [variable]: value })).toThrow(ConfigError);
+    try {
+      loadSimulatorEnv({ [variable]: value });
+    } catch (err) {
+      expect((err as ConfigError).variable).toBe(variable);
+    }
+  });
+});
