@@ -1,0 +1,111 @@
+/**
+ * Everything on one machine, for `npm start` and `npm run demo`: the embedded Temporal dev server when
+ * nothing answers at TEMPORAL_ADDRESS, the built-in simulator when no provider is configured, the
+ * worker and the API. Stops in the order that loses nothing: API, worker, simulator, server.
+ */
+import { randomBytes } from 'node:crypto';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { startApi } from './api/main';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import { createSimulator, type SimulatorOptions } from './simulator/simulator';
+import { isTemporalReachable, startDevServer } from './temporal/devServer';
+import { installSdkLogger } from './temporal/sdkLogger';
+import { createDialerWorker } from './worker/createWorker';
+
+export interface StackOptions {
+  config: Config;
+  logger: Logger;
+  /** Where the embedded dev server keeps its state between runs. */
+  dbFilename: string;
+  /** Web UI port of the embedded dev server. */
+  uiPort: number;
+  /** Overrides for the built-in simulator (the demo speeds time up). */
+  simulator?: SimulatorOptions;
+}
+
+export interface Stack {
+  apiUrl: string;
+  /** The Temporal Web UI, when the embedded dev server runs it. */
+  uiUrl?: string;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { logger } = options;
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const step of stops.reverse()) await step().catch((err: unknown) => logger.error({ err: String(err) }, 'stop'));
+    stops.length = 0;
+  };
+  try {
+    const config = await withEmbeddedParts(options, stops);
+    installSdkLogger(Runtime, logger, { shutdownSignals: [] });
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    stops.push(() => connection.close());
+    const worker = await createDialerWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      activities: {
+        telephonyBaseUrl: config.telephony.baseUrl,
+        telephonyApiKey: config.telephony.apiKey,
+        agentApiBaseUrl: config.agentApiBaseUrl,
+        publicBaseUrl: config.publicBaseUrl,
+        logger,
+      },
+    });
+    const running = worker.run();
+    stops.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+    const api = await startApi(config, logger);
+    stops.push(() => api.stop());
+    logger.info({ api: api.url, temporal: config.temporal.address, ui: config.uiUrl }, 'dialer ready');
+    return { apiUrl: api.url, uiUrl: config.uiUrl, config, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function withEmbeddedParts(
+  options: StackOptions,
+  stops: Array<() => Promise<void>>,
+): Promise<Config & { uiUrl?: string }> {
+  let config: Config & { uiUrl?: string } = options.config;
+  const { address } = config.temporal;
+  if (!(await isTemporalReachable(address, 1500))) {
+    const [host, port] = splitAddress(address);
+    if (!LOCAL_HOSTS.has(host)) throw new Error(`TEMPORAL_ADDRESS ${address} does not answer`);
+    options.logger.info({ address }, 'no Temporal server answers: starting the embedded dev server');
+    const server = await startDevServer({ port, uiPort: options.uiPort, dbFilename: options.dbFilename });
+    stops.push(() => server.stop());
+    config = { ...config, temporal: { ...config.temporal, address: server.address }, uiUrl: server.uiUrl };
+  } else {
+    config = { ...config, uiUrl: `http://localhost:${options.uiPort}` };
+  }
+  if (config.builtInSimulator) {
+    // Both ends of the webhooks live in this process: sign them with a secret made for this run.
+    const webhookSecret = config.webhookSecret ?? randomBytes(32).toString('hex');
+    const simulator = createSimulator({
+      ...options.simulator,
+      webhookSecret,
+      agentWebhookUrl: `${config.publicBaseUrl}/webhooks/agent-status`,
+      logger: options.logger.child({ component: 'simulator' }),
+    });
+    await simulator.start(config.simulatorPort);
+    stops.push(() => simulator.stop());
+    config = { ...config, webhookSecret };
+  }
+  return config;
+}
+
+function splitAddress(address: string): [string, number] {
+  const at = address.lastIndexOf(':');
+  return [address.slice(0, at), Number(address.slice(at + 1))];
+}

@@ -1,0 +1,160 @@
+/**
+ * The campaign workflow on the real dev server, driven through the real API by the simulator.
+ */
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { CampaignState } from '../../src/workflows/state';
+import { type CampaignInput, WORKFLOW_TYPE } from '../../src/workflows/definitions';
+import { workflowIdFor } from '../../src/shared/callId';
+import { checkLedger } from '../support/ledgerChecks';
+import { type InProcessDialer, startInProcessDialer, testNumbers } from '../support/inProcessDialer';
+
+jest.setTimeout(120_000);
+
+describe('a campaign end to end', () => {
+  let dialer: InProcessDialer;
+  beforeAll(async () => {
+    dialer = await startInProcessDialer({ simulator: { agents: 5 } });
+  });
+  afterAll(() => dialer.stop());
+
+  it('dials every accepted number exactly once, keeps agents single-booked and completes', async () => {
+    const numbers = testNumbers(40);
+    const created = await dialer.api('POST', '/campaigns', {
+      campaignId: 'e2e-basic',
+      name: 'basic',
+      numbers: [...numbers, numbers[0], 'not-a-number'],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ accepted: 40, duplicates: 1, rejected: [expect.objectContaining({ index: 41 })] });
+
+    const final = await dialer.waitForEnd('e2e-basic');
+    expect(final).toMatchObject({ status: 'completed', total: 40, finished: 40, pending: 0, inFlight: 0 });
+    expect(checkLedger(dialer.simulator.ledger(), 'e2e-basic', numbers, final)).toEqual({
+      lost: 0,
+      overDialled: 0,
+      violations: 0,
+    });
+    expect(dialer.simulator.ledger().calls.filter((c) => c.campaignId === 'e2e-basic')).toHaveLength(40);
+
+    const handle = dialer.client.workflow.getHandle(workflowIdFor('e2e-basic'));
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    await eventually(async () => {
+      const listed = [];
+      for await (const w of dialer.client.workflow.list({
+        query: `WorkflowId = '${workflowIdFor('e2e-basic')}' AND CampaignStatus = 'completed'`,
+      })) {
+        listed.push(w);
+      }
+      expect(listed).toHaveLength(1);
+    });
+  });
+
+  it('retries unanswered numbers up to maxAttempts, each attempt with its own call id', async () => {
+    const retrying = await startInProcessDialer({
+      simulator: { agents: 3, answerRate: 0, busyRate: 0, failRate: 0, ringSec: [1, 2] },
+    });
+    try {
+      const numbers = testNumbers(6, '137');
+      const created = await retrying.api('POST', '/campaigns', {
+        campaignId: 'e2e-retry',
+        numbers,
+        settings: { maxAttempts: 3, retryDelaySec: 0 },
+      });
+      expect(created.status).toBe(201);
+      const final = await retrying.waitForEnd('e2e-retry');
+      expect(final).toMatchObject({ status: 'completed', finished: 6, outcomes: { 'no-answer': 6 } });
+      const calls = retrying.simulator.ledger().calls;
+      expect(calls).toHaveLength(18);
+      expect(new Set(calls.map((c) => c.callId)).size).toBe(18);
+      expect(checkLedger(retrying.simulator.ledger(), 'e2e-retry', numbers, final, 3)).toEqual({
+        lost: 0,
+        overDialled: 0,
+        violations: 0,
+      });
+    } finally {
+      await retrying.stop();
+    }
+  });
+});
+
+describe('lost webhooks', () => {
+  it('completes a campaign by polling the provider and the agent system when no webhook arrives', async () => {
+    const deaf = await startInProcessDialer({
+      // Webhooks go to a port nobody listens on: the dialer only learns by polling.
+      simulator: { agents: 3, agentWebhookUrl: 'http://127.0.0.1:9/webhooks/agent-status', webhookRetry: { maxAttempts: 1 } },
+      env: { PUBLIC_BASE_URL: 'http://127.0.0.1:9', CALL_SILENCE_SEC: '1', AGENT_POLL_SEC: '0.5' },
+    });
+    try {
+      const numbers = testNumbers(8, '136');
+      expect((await deaf.api('POST', '/campaigns', { campaignId: 'e2e-deaf', numbers })).status).toBe(201);
+      const final = await deaf.waitForEnd('e2e-deaf');
+      expect(final).toMatchObject({ status: 'completed', finished: 8 });
+      expect(checkLedger(deaf.simulator.ledger(), 'e2e-deaf', numbers, final)).toEqual({
+        lost: 0,
+        overDialled: 0,
+        violations: 0,
+      });
+    } finally {
+      await deaf.stop();
+    }
+  });
+});
+
+describe('continue-as-new', () => {
+  it('hands over to new runs several times in the middle of calls without losing or repeating a number', async () => {
+    const dialer = await startInProcessDialer({ simulator: { agents: 4 } });
+    try {
+      const numbers = testNumbers(40, '135');
+      const input: CampaignInput = {
+        campaignId: 'e2e-can',
+        name: 'continue-as-new',
+        numbers,
+        settings: { maxAttempts: 1, retryDelaySec: 0, maxConcurrentCalls: null },
+        timing: { agentPollSec: 1, callSilenceSec: 5 },
+        createdAt: new Date().toISOString(),
+        continueAsNewAfterEvents: 120,
+      };
+      const handle = await dialer.client.workflow.start(WORKFLOW_TYPE, {
+        workflowId: workflowIdFor('e2e-can'),
+        taskQueue: dialer.config.temporal.taskQueue,
+        args: [input],
+      });
+      const final = await dialer.waitForEnd('e2e-can');
+      expect(final).toMatchObject({ status: 'completed', finished: 40, total: 40 });
+      expect(checkLedger(dialer.simulator.ledger(), 'e2e-can', numbers, final)).toEqual({
+        lost: 0,
+        overDialled: 0,
+        violations: 0,
+      });
+      const continued: string[] = [];
+      for await (const w of dialer.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+        if (w.status.name === 'CONTINUED_AS_NEW') continued.push(w.runId);
+      }
+      expect(continued.length).toBeGreaterThanOrEqual(3);
+      // The handovers carried calls that were still ringing or talking.
+      const carriedCalls = await Promise.all(
+        continued.map(async (runId) => {
+          const history = await dialer.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+          const last = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
+          const carried = defaultPayloadConverter.fromPayload<CampaignState>(last!.input!.payloads![1]!);
+          return Object.keys(carried.calls).length;
+        }),
+      );
+      expect(Math.max(...carriedCalls)).toBeGreaterThan(0);
+    } finally {
+      await dialer.stop();
+    }
+  });
+});
+
+async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const giveUp = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > giveUp) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
