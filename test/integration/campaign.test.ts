@@ -5,6 +5,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { CampaignState } from '../../src/workflows/state';
 import { type CampaignInput, WORKFLOW_TYPE } from '../../src/workflows/definitions';
 import { workflowIdFor } from '../../src/shared/callId';
+import { recordHistories } from '../support/histories';
 import { checkLedger } from '../support/ledgerChecks';
 import { type InProcessDialer, startInProcessDialer, testNumbers } from '../support/inProcessDialer';
 
@@ -38,6 +39,7 @@ describe('a campaign end to end', () => {
 
     const handle = dialer.client.workflow.getHandle(workflowIdFor('e2e-basic'));
     expect((await handle.describe()).status.name).toBe('COMPLETED');
+    await recordHistories(dialer.client, handle.workflowId, 'completed');
     await eventually(async () => {
       const listed = [];
       for await (const w of dialer.client.workflow.list({
@@ -47,6 +49,40 @@ describe('a campaign end to end', () => {
       }
       expect(listed).toHaveLength(1);
     });
+  });
+
+  it('is paused, resumed and cancelled by updates, and refuses control once cancelled', async () => {
+    const numbers = testNumbers(80, '134');
+    const id = 'e2e-control';
+    expect((await dialer.api('POST', '/campaigns', { campaignId: id, numbers })).status).toBe(201);
+    const dialled = () => dialer.simulator.ledger().calls.filter((c) => c.campaignId === id);
+    await eventually(async () => expect(dialled().length).toBeGreaterThanOrEqual(8));
+
+    expect(await dialer.api('POST', `/campaigns/${id}/pause`)).toEqual({ status: 200, body: { status: 'paused' } });
+    const pausedAt = Date.now();
+    await eventually(async () => {
+      expect((await dialer.api('GET', `/campaigns/${id}`)).body).toMatchObject({ status: 'paused', inFlight: 0 });
+    });
+    const afterPause = dialled().length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(dialled()).toHaveLength(afterPause);
+    expect(Math.max(...dialled().map((c) => c.placedAt))).toBeLessThan(pausedAt + 1000);
+
+    expect(await dialer.api('POST', `/campaigns/${id}/resume`)).toEqual({ status: 200, body: { status: 'running' } });
+    await eventually(async () => expect(dialled().length).toBeGreaterThan(afterPause));
+
+    expect(await dialer.api('POST', `/campaigns/${id}/cancel`)).toEqual({ status: 200, body: { status: 'cancelled' } });
+    const final = await dialer.waitForEnd(id);
+    expect(final.status).toBe('cancelled');
+    expect(final.pending).toBeGreaterThan(0);
+    expect(final.finished).toBe(dialled().length);
+    expect(checkLedger(dialer.simulator.ledger(), id, numbers, final)).toEqual({ lost: 0, overDialled: 0, violations: 0 });
+
+    const resumed = await dialer.api('POST', `/campaigns/${id}/resume`);
+    expect(resumed.status).toBe(409);
+    expect(resumed.body.error.code).toBe('campaign_closed');
+    expect((await dialer.client.workflow.getHandle(workflowIdFor(id)).describe()).status.name).toBe('COMPLETED');
+    await recordHistories(dialer.client, workflowIdFor(id), 'controlled');
   });
 
   it('retries unanswered numbers up to maxAttempts, each attempt with its own call id', async () => {
@@ -71,6 +107,7 @@ describe('a campaign end to end', () => {
         overDialled: 0,
         violations: 0,
       });
+      await recordHistories(retrying.client, workflowIdFor('e2e-retry'), 'retries');
     } finally {
       await retrying.stop();
     }
@@ -94,6 +131,7 @@ describe('lost webhooks', () => {
         overDialled: 0,
         violations: 0,
       });
+      await recordHistories(deaf.client, workflowIdFor('e2e-deaf'), 'polling');
     } finally {
       await deaf.stop();
     }
@@ -141,6 +179,7 @@ describe('continue-as-new', () => {
         }),
       );
       expect(Math.max(...carriedCalls)).toBeGreaterThan(0);
+      await recordHistories(dialer.client, handle.workflowId, 'continue-as-new');
     } finally {
       await dialer.stop();
     }
