@@ -1,0 +1,103 @@
+/**
+ * The dialer as separate OS processes (worker, API, simulator), the way production runs it, so tests
+ * can SIGKILL and restart any of them. Each runs its real entry point under `node --import tsx`
+ * (one process, so a SIGKILL hits the program itself and leaves no orphan).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export const ENTRY_POINTS = {
+  worker: 'src/worker/main.ts',
+  api: 'src/api/main.ts',
+  simulator: 'src/simulator/main.ts',
+} as const;
+
+export type Role = keyof typeof ENTRY_POINTS;
+
+export interface Managed {
+  role: Role;
+  child: ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves when the output contains `text`. */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startProcess(role: Role, env: Record<string, string>): Managed {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY_POINTS[role]], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer): void => {
+    out += chunk.toString();
+    for (const l of listeners) l();
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    role,
+    child,
+    output: () => out,
+    waitFor(text, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (out.includes(text)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`${role} did not print "${text}" within ${timeoutMs} ms:\n${out.slice(-2000)}`));
+        }, timeoutMs);
+        listeners.add(check);
+        child.once('exit', () => check());
+        check();
+      });
+    },
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<T> {
+  const giveUp = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > giveUp) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
