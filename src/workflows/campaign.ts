@@ -21,6 +21,7 @@ import {
   CAMPAIGN_CLOSED,
   type CampaignInput,
   campaignAgentsKey,
+  campaignAgentsValue,
   campaignStatusKey,
   cancelUpdate,
   pauseUpdate,
@@ -107,7 +108,7 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
     }
     if (state.agentIds !== null && state.agentIds !== publishedAgents) {
       publishedAgents = state.agentIds;
-      upsertSearchAttributes([{ key: campaignAgentsKey, value: state.agentIds }]);
+      upsertSearchAttributes([{ key: campaignAgentsKey, value: campaignAgentsValue(state.agentIds) }]);
     }
   }
 

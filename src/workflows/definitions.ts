@@ -55,6 +55,16 @@ export const campaignStatusKey = defineSearchAttributeKey('CampaignStatus', Sear
 /** Lets the agent-status webhook find the running campaigns that include an agent. */
 export const campaignAgentsKey = defineSearchAttributeKey('CampaignAgents', SearchAttributeType.KEYWORD_LIST);
 
+/** The CampaignAgents value meaning "any agent", for agent lists too long for a search attribute. */
+export const ANY_AGENT = '*';
+/** Temporal refuses a search attribute value over 2 KB of JSON; keep clear of it. */
+const MAX_AGENTS_ATTRIBUTE_BYTES = 1900;
+
+export function campaignAgentsValue(agentIds: readonly string[]): string[] {
+  const bytes = new TextEncoder().encode(JSON.stringify(agentIds)).length;
+  return bytes <= MAX_AGENTS_ATTRIBUTE_BYTES ? [...agentIds] : [ANY_AGENT];
+}
+
 /** What the dev server and a production cluster must register (`temporal --search-attribute` form). */
 export const SEARCH_ATTRIBUTE_REGISTRATIONS = ['CampaignStatus=Keyword', 'CampaignAgents=KeywordList'];
 

@@ -1,0 +1,30 @@
+/** The Express application: routes, request log, error shape. No listening, so tests drive it directly. */
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { campaignsRouter } from './campaigns';
+import { errorHandler, notFoundHandler } from './errors';
+import { requestLog } from './requestLog';
+import { webhooksRouter } from './webhooks';
+
+export interface AppDeps {
+  config: Config;
+  client: Client;
+  logger: Logger;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestLog(deps.logger));
+  // Liveness only: answers while Temporal is down, like every other route that would answer 503.
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use('/campaigns', campaignsRouter(deps));
+  app.use('/webhooks', webhooksRouter(deps));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,97 @@
+/**
+ * Turns a POST /campaigns request (JSON body, or CSV body + query parameters) into the workflow's
+ * input: validation, numbers normalised and de-duplicated, CSV contact data aligned with them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config';
+import type { CampaignInput } from '../workflows/definitions';
+import { parseCampaignCsv } from './csv';
+import { ApiError } from './errors';
+import { normaliseNumbers, type RejectedNumber } from './numbers';
+import { type CampaignMeta, csvQuerySchema, jsonCampaignSchema, parseOrThrow } from './schemas';
+
+/** Most numbers one request may carry (entries before normalisation). */
+export const MAX_NUMBERS = 20_000;
+
+export type CampaignFormat = 'json' | 'csv';
+
+export function campaignFormat(contentType: string | undefined): CampaignFormat {
+  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType === 'application/json') return 'json';
+  if (mediaType === 'text/csv') return 'csv';
+  throw new ApiError(
+    'unsupported_media_type',
+    `Content-Type must be application/json or text/csv, not ${mediaType === '' ? 'absent' : mediaType}`,
+  );
+}
+
+export interface CampaignRequest {
+  meta: CampaignMeta;
+  /** Phone numbers as sent. */
+  values: string[];
+  /** CSV only: the other columns of each row, aligned with `values`. */
+  contacts?: Array<Record<string, string>>;
+}
+
+function checkCount(count: number): void {
+  if (count > MAX_NUMBERS) {
+    const message = `a campaign takes at most ${MAX_NUMBERS} numbers per request, got ${count}`;
+    throw new ApiError('payload_too_large', message, { limit: MAX_NUMBERS, received: count });
+  }
+}
+
+export function readCampaignRequest(format: CampaignFormat, body: unknown, query: unknown): CampaignRequest {
+  if (format === 'json') {
+    const { numbers, ...meta } = parseOrThrow(jsonCampaignSchema, body, 'campaign');
+    checkCount(numbers.length);
+    return { meta, values: numbers };
+  }
+  const meta = parseOrThrow(csvQuerySchema, query, 'query parameters');
+  const csv = parseCampaignCsv(typeof body === 'string' ? body : '');
+  checkCount(csv.phones.length);
+  return { meta, values: csv.phones, contacts: csv.contactColumns.length > 0 ? csv.contacts : undefined };
+}
+
+/** Sortable by day, unguessable, and within CAMPAIGN_ID_PATTERN. */
+export function generateCampaignId(now: Date): string {
+  const day = now.toISOString().slice(0, 10).replace(/-/g, '');
+  return `${day}-${randomBytes(6).toString('base64url')}`;
+}
+
+export interface CampaignCreated {
+  campaignId: string;
+  workflowId: string;
+  accepted: number;
+  duplicates: number;
+  rejected: RejectedNumber[];
+}
+
+export interface PreparedCampaign {
+  input: CampaignInput;
+  summary: Omit<CampaignCreated, 'workflowId'>;
+}
+
+export function prepareCampaign(request: CampaignRequest, timing: Config['timing'], now: Date): PreparedCampaign {
+  const { meta } = request;
+  const { defaultRegion, ...settings } = meta.settings;
+  const batch = normaliseNumbers(request.values, defaultRegion);
+  if (batch.numbers.length === 0) {
+    throw new ApiError('no_valid_numbers', 'no number in the request is valid', { rejected: batch.rejected });
+  }
+  const campaignId = meta.campaignId ?? generateCampaignId(now);
+  const contacts = request.contacts;
+  const input: CampaignInput = {
+    campaignId,
+    name: meta.name ?? campaignId,
+    numbers: batch.numbers,
+    ...(contacts === undefined ? {} : { contacts: batch.sourceIndex.map((i) => contacts[i]!) }),
+    ...(meta.agentIds === undefined ? {} : { agentIds: meta.agentIds }),
+    settings,
+    timing: { agentPollSec: timing.agentPollSec, callSilenceSec: timing.callSilenceSec },
+    createdAt: now.toISOString(),
+  };
+  return {
+    input,
+    summary: { campaignId, accepted: batch.numbers.length, duplicates: batch.duplicates, rejected: batch.rejected },
+  };
+}

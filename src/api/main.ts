@@ -1,0 +1,91 @@
+/** `npm run api`: the API in the foreground; `startApi` runs it in-process for `npm start`. */
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { type Config, loadConfigOrExit } from '../config';
+import { createLogger, type Logger } from '../logger';
+import { createApp } from './app';
+import { createApiClient, createApiConnection } from './temporal';
+
+export interface RunningApi {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Requests still running this long after stop() are cut off. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cutOff = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+    cutOff.unref();
+    server.close((err) => {
+      clearTimeout(cutOff);
+      if (err) reject(err);
+      else resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  const connection = createApiConnection(config.temporal);
+  const client = createApiClient(config.temporal, connection);
+  const app = createApp({ config, client, logger });
+  const server = createServer(app);
+  let port: number;
+  try {
+    port = await listen(server, config.port);
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  const url = `http://localhost:${port}`;
+  logger.info({ url, temporal: config.temporal.address, namespace: config.temporal.namespace }, 'api listening');
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    stop: () => {
+      stopping ??= (async () => {
+        await close(server);
+        await connection.close();
+        logger.info('api stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger('api', config.logLevel);
+  const api = await startApi(config, logger);
+  const shutdown = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'stopping');
+    api.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err: String(err) }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`api failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,125 @@
+/** Request schemas (zod). Management bodies are strict, so a misspelt field is an error, not a silent default. */
+import { z } from 'zod';
+import { CAMPAIGN_ID_PATTERN } from '../shared/callId';
+import { AGENT_STATUSES, CALL_STATUSES, type CampaignSettings } from '../shared/types';
+import { ApiError } from './errors';
+import { type CountryCode, isKnownRegion } from './numbers';
+
+/** Agent ids go into visibility queries, so their alphabet is kept free of quotes and spaces. */
+export const AGENT_ID_PATTERN = /^[A-Za-z0-9_.:@+-]{1,128}$/;
+
+export const campaignIdSchema = z.string().regex(CAMPAIGN_ID_PATTERN, 'expected 1-64 characters of [A-Za-z0-9_-]');
+export const agentIdSchema = z.string().regex(AGENT_ID_PATTERN, 'expected 1-128 characters of [A-Za-z0-9_.:@+-]');
+
+const agentIdsSchema = z
+  .array(agentIdSchema)
+  .min(1, 'omit agentIds to use every agent')
+  .max(10_000)
+  .refine((ids) => new Set(ids).size === ids.length, 'agent ids must be unique');
+
+const regionSchema = z.string().transform((code, ctx): CountryCode => {
+  const upper = code.toUpperCase();
+  if (isKnownRegion(upper)) return upper;
+  ctx.issues.push({ code: 'custom', input: code, message: 'expected an ISO 3166 alpha-2 region, e.g. CN' });
+  return z.NEVER;
+});
+
+const nameSchema = z.string().trim().min(1).max(200);
+const maxAttempts = z.int().min(1).max(10);
+const retryDelaySec = z.int().min(0).max(86_400);
+const concurrency = z.int().min(1);
+
+export const DEFAULT_SETTINGS: CampaignSettings = { maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null };
+
+const settingsSchema = z.strictObject({
+  defaultRegion: regionSchema.optional(),
+  maxAttempts: maxAttempts.default(DEFAULT_SETTINGS.maxAttempts),
+  retryDelaySec: retryDelaySec.default(DEFAULT_SETTINGS.retryDelaySec),
+  maxConcurrentCalls: concurrency.nullable().default(DEFAULT_SETTINGS.maxConcurrentCalls),
+});
+
+/** What both request forms (JSON body, CSV query) say about a campaign besides its numbers. */
+const campaignMetaShape = {
+  campaignId: campaignIdSchema.optional(),
+  name: nameSchema.optional(),
+  agentIds: agentIdsSchema.optional(),
+  settings: settingsSchema.prefault({}),
+};
+
+export const jsonCampaignSchema = z.strictObject({
+  ...campaignMetaShape,
+  numbers: z.array(z.string()),
+});
+
+export type CampaignMeta = Omit<z.infer<typeof jsonCampaignSchema>, 'numbers'>;
+
+// Query strings carry only text: numbers are coerced, lists are comma-separated, "null" is null.
+const queryInt = (schema: z.ZodInt) =>
+  z.string().trim().regex(/^-?\d+$/, 'expected an integer').transform(Number).pipe(schema);
+
+export const csvQuerySchema = z
+  .strictObject({
+    campaignId: campaignIdSchema.optional(),
+    name: nameSchema.optional(),
+    agentIds: z
+      .string()
+      .transform((list) => list.split(',').map((id) => id.trim()))
+      .pipe(agentIdsSchema)
+      .optional(),
+    defaultRegion: regionSchema.optional(),
+    maxAttempts: queryInt(maxAttempts).optional(),
+    retryDelaySec: queryInt(retryDelaySec).optional(),
+    maxConcurrentCalls: z
+      .union([z.literal(['', 'null']).transform(() => null), queryInt(concurrency)])
+      .optional(),
+  })
+  .transform(
+    (q): CampaignMeta => ({
+      campaignId: q.campaignId,
+      name: q.name,
+      agentIds: q.agentIds,
+      settings: {
+        defaultRegion: q.defaultRegion,
+        maxAttempts: q.maxAttempts ?? DEFAULT_SETTINGS.maxAttempts,
+        retryDelaySec: q.retryDelaySec ?? DEFAULT_SETTINGS.retryDelaySec,
+        maxConcurrentCalls: q.maxConcurrentCalls ?? DEFAULT_SETTINGS.maxConcurrentCalls,
+      },
+    }),
+  );
+
+const isoTimestamp = z.iso.datetime({ offset: true });
+
+/** Webhook bodies are not strict: providers add fields of their own. */
+export const callStatusSchema = z.object({
+  callId: z.string().min(1).max(256),
+  status: z.enum(CALL_STATUSES),
+  durationSec: z.number().min(0).nullish(),
+  timestamp: isoTimestamp,
+});
+
+export const agentStatusSchema = z.object({
+  agentId: agentIdSchema,
+  status: z.enum(AGENT_STATUSES),
+  timestamp: isoTimestamp,
+});
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export function fieldProblems(error: z.ZodError): FieldProblem[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.map(String).join('.') || '(body)',
+    message: issue.message,
+  }));
+}
+
+/** Parses `input`, or throws 400 `invalid_request` naming every failing field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new ApiError('invalid_request', `invalid ${what}`, { fields: fieldProblems(result.error) });
+  }
+  return result.data;
+}

@@ -1,0 +1,72 @@
+/** The webhooks under /webhooks: call status from the provider, agent status from the agent system. */
+import express, { type Request, type Router } from 'express';
+import { parseCallId, workflowIdFor } from '../shared/callId';
+import type { CallStatus, CallStatusReport } from '../shared/types';
+import { agentStatusSignal, callStatusSignal } from '../workflows/definitions';
+import { agentCampaignLookup } from './agentCampaigns';
+import type { AppDeps } from './app';
+import { ApiError } from './errors';
+import { agentStatusSchema, callStatusSchema, parseOrThrow } from './schemas';
+import { rawBodyOf, requireWebhookSignature } from './signature';
+import { unlessNotFound, workflowExists } from './temporal';
+
+export const WEBHOOK_BODY_LIMIT = '64kb';
+
+/** Progress reports that change no decision of the workflow: not worth a history event. */
+const INFORMATIONAL: ReadonlySet<CallStatus> = new Set<CallStatus>(['initiated', 'ringing']);
+
+function jsonOf(req: Request): unknown {
+  try {
+    return JSON.parse(rawBodyOf(req.body).toString('utf8'));
+  } catch {
+    throw new ApiError('invalid_request', 'request body is not valid JSON');
+  }
+}
+
+export function webhooksRouter({ config, client, logger }: AppDeps): Router {
+  const router = express.Router();
+  // The signature covers the exact bytes sent, so the body is kept raw and parsed after the check.
+  const signed = [express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), requireWebhookSignature(config)];
+  const campaignsWithAgent = agentCampaignLookup(client);
+
+  router.post('/call-status', ...signed, async (req, res) => {
+    const body = parseOrThrow(callStatusSchema, jsonOf(req), 'call status');
+    const ref = parseCallId(body.callId);
+    const unknownCall = new ApiError('call_not_found', `call ${body.callId} belongs to no known campaign`);
+    if (ref === undefined) throw unknownCall;
+    const workflowId = workflowIdFor(ref.campaignId);
+    if (INFORMATIONAL.has(body.status)) {
+      if (!(await workflowExists(client, workflowId))) throw unknownCall;
+      res.status(204).end();
+      return;
+    }
+    const report: CallStatusReport = {
+      callId: body.callId,
+      status: body.status,
+      timestamp: body.timestamp,
+      ...(body.durationSec == null ? {} : { durationSec: body.durationSec }),
+    };
+    // Once signal() returns, Temporal has the report durably; a report for an ended campaign is a
+    // late duplicate and harmless.
+    const result = await unlessNotFound(client, workflowId, () =>
+      client.workflow.getHandle(workflowId).signal(callStatusSignal, report),
+    );
+    if (result.outcome === 'unknown') throw unknownCall;
+    logger.debug({ callId: body.callId, status: body.status, outcome: result.outcome }, 'call status');
+    res.status(204).end();
+  });
+
+  router.post('/agent-status', ...signed, async (req, res) => {
+    const body = parseOrThrow(agentStatusSchema, jsonOf(req), 'agent status');
+    const workflowIds = await campaignsWithAgent(body.agentId);
+    const signal = { agentId: body.agentId, status: body.status, at: Date.parse(body.timestamp) };
+    // A campaign that ended since the lookup needs the report no more.
+    const deliver = (workflowId: string) =>
+      unlessNotFound(client, workflowId, () => client.workflow.getHandle(workflowId).signal(agentStatusSignal, signal));
+    await Promise.all(workflowIds.map(deliver));
+    logger.debug({ agentId: body.agentId, status: body.status, campaigns: workflowIds.length }, 'agent status');
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,115 @@
+/**
+ * Shared by the API tests: an app wired to the run's real Temporal server on a task queue no worker
+ * polls (so nothing runs the campaigns), signed webhook requests, and history/visibility checks.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type express from 'express';
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from '../../src/api/app';
+import { signWebhook } from '../../src/api/signature';
+import { type Config, loadConfig } from '../../src/config';
+import { workflowIdFor } from '../../src/shared/callId';
+import type { CampaignInput } from '../../src/workflows/definitions';
+import { testAddress, testConnection, testNamespace, uniqueTaskQueue } from '../support/temporal';
+
+export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export interface TestApi {
+  app: express.Express;
+  client: Client;
+  config: Config;
+}
+
+/** `env` is the process environment the API would see, on top of the test server's address. */
+export async function testApi(env: Record<string, string> = {}): Promise<TestApi> {
+  const { client } = await testConnection();
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: testAddress(),
+    TEMPORAL_NAMESPACE: testNamespace(),
+    TEMPORAL_TASK_QUEUE: uniqueTaskQueue('api'),
+    ...env,
+  });
+  return { app: createApp({ config, client, logger: silentLogger }), client, config };
+}
+
+export function uniqueCampaignId(prefix = 'c'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+/** A webhook POST with a valid signature (or the `headers` given instead). */
+export function postWebhook(
+  app: express.Express,
+  path: string,
+  body: unknown,
+  options: { secret?: string; nowSec?: number; headers?: Record<string, string> } = {},
+): request.Test {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const signature = options.secret === undefined ? {} : signWebhook(options.secret, raw, options.nowSec);
+  return request(app)
+    .post(path)
+    .set('content-type', 'application/json')
+    .set({ ...signature, ...options.headers })
+    .send(raw);
+}
+
+export async function campaignExists(client: Client, campaignId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowIdFor(campaignId)).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** The input the campaign's workflow was started with, read back from its history. */
+export async function startInput(client: Client, campaignId: string): Promise<CampaignInput> {
+  const history = await client.workflow.getHandle(workflowIdFor(campaignId)).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new Error(`no start input for ${campaignId}`);
+  return defaultPayloadConverter.fromPayload<CampaignInput>(payload);
+}
+
+export interface ReceivedSignal {
+  name: string;
+  arg: unknown;
+}
+
+/** Signals in the workflow's history: what Temporal durably accepted. */
+export async function receivedSignals(client: Client, workflowId: string): Promise<ReceivedSignal[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const attrs = event.workflowExecutionSignaledEventAttributes;
+    if (!attrs) return [];
+    const payload = attrs.input?.payloads?.[0];
+    return [{ name: attrs.signalName ?? '', arg: payload ? defaultPayloadConverter.fromPayload(payload) : undefined }];
+  });
+}
+
+/** Workflows started on a task queue, per the visibility store (eventually consistent). */
+export async function workflowsOnQueue(client: Client, taskQueue: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const info of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) ids.push(info.workflowId);
+  return ids.sort();
+}
+
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const giveUp = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > giveUp) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A valid mobile number per index, distinct for distinct `i`, in national (CN) form. */
+export function nationalNumber(i: number): string {
+  return `139${String(10_000_000 + i).slice(-8)}`;
+}
