@@ -125,7 +125,7 @@ export function campaignsRouter({ config, client, logger }: AppDeps): Router {
   );
 
   router.get('/', async (_req, res) => {
-    res.json({ campaigns: await listCampaigns(client) });
+    res.json(await listCampaigns(client));
   });
 
   router.get('/:id', async (req, res) => {

@@ -374,7 +374,7 @@ describe('GET /campaigns', () => {
 
     const listed = async () => {
       const res = await request(api.app).get('/campaigns').expect(200);
-      return (res.body.campaigns as Array<{ campaignId: string; status: string }>).filter((c) =>
+      return (res.body as Array<{ campaignId: string; status: string }>).filter((c) =>
         [older, newer].includes(c.campaignId),
       );
     };
