@@ -8,7 +8,8 @@ import type { LedgerSnapshot } from '../../src/simulator/simulator';
 import type { CampaignProgress } from '../../src/shared/types';
 import { checkLedger } from '../support/ledgerChecks';
 import { testNumbers } from '../support/inProcessDialer';
-import { freePort, getJson, type Managed, startProcess, until } from '../support/processes';
+import { freePort } from '../../src/temporal/devServer';
+import { getJson, type Managed, startProcess, until } from '../support/processes';
 
 jest.setTimeout(240_000);
 

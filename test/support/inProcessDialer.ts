@@ -20,6 +20,7 @@ export interface InProcessDialer {
   simulator: Simulator;
   worker: Worker;
   /** POST/GET against the API with the test's credentials. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read reply fields directly
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   waitForEnd(campaignId: string, timeoutMs?: number): Promise<CampaignProgress>;
   stop(): Promise<void>;
@@ -58,6 +59,17 @@ export async function startInProcessDialer(options: InProcessDialerOptions = {})
     stops.length = 0;
   };
   try {
+    const native = await NativeConnection.connect({ address });
+    stops.push(() => native.close());
+    const connection = await Connection.connect({ address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection });
+    // Stopped in reverse: the simulator first (no new webhooks), then the API, then the worker.
+    const started: { worker?: Worker; running?: Promise<void> } = {};
+    stops.push(async () => {
+      if (started.worker?.getState() === 'RUNNING') started.worker.shutdown();
+      await started.running;
+    });
     const api = await startApi({ ...base, port: 0 }, silent);
     stops.push(() => api.stop());
     const simulator = createSimulator({
@@ -77,8 +89,6 @@ export async function startInProcessDialer(options: InProcessDialerOptions = {})
       telephony: { ...base.telephony, baseUrl: sim.url },
       agentApiBaseUrl: sim.url,
     };
-    const native = await NativeConnection.connect({ address });
-    stops.push(() => native.close());
     const worker = await createDialerWorker({
       connection: native,
       namespace: config.temporal.namespace,
@@ -91,14 +101,7 @@ export async function startInProcessDialer(options: InProcessDialerOptions = {})
         logger: silent,
       },
     });
-    const running = worker.run();
-    stops.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    });
-    const connection = await Connection.connect({ address });
-    stops.push(() => connection.close());
-    const client = new Client({ connection });
+    Object.assign(started, { worker, running: worker.run() });
 
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${api.url}${path}`, {

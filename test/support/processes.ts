@@ -4,7 +4,6 @@
  * (one process, so a SIGKILL hits the program itself and leaves no orphan).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -69,17 +68,6 @@ export function startProcess(role: Role, env: Record<string, string>): Managed {
       return exited;
     },
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
