@@ -34,7 +34,7 @@ export function testConnection(): Promise<{ connection: Connection; client: Clie
  * The SDK's own log (worker state changes...) at TEMPORAL_TEST_LOG_LEVEL, default WARN, unless the test file
  * installed a Runtime itself before its first worker.
  */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   const level = (process.env.TEMPORAL_TEST_LOG_LEVEL?.toUpperCase() || 'WARN') as LogLevel;
   try {
     Runtime.install({ logger: new DefaultLogger(level) });
