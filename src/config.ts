@@ -51,15 +51,20 @@ export interface Config {
   logLevel: string;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** Validates the environment against a schema; the first problem becomes a ConfigError naming its variable. */
+export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
   // Empty variables count as unset, as in most twelve-factor setups.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(present);
+  const parsed = schema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(envSchema, env);
   if (e.TELEPHONY_PROVIDER === 'twilio') {
     throw new ConfigError('TELEPHONY_PROVIDER', 'twilio is not available in this version; use http');
   }

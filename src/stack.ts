@@ -11,7 +11,7 @@ import type { Logger } from './logger';
 import { createSimulator, type SimulatorOptions } from './simulator/simulator';
 import { isTemporalReachable, startDevServer } from './temporal/devServer';
 import { installSdkLogger } from './temporal/sdkLogger';
-import { createDialerWorker } from './worker/createWorker';
+import { activityDepsFrom, createDialerWorker } from './worker/createWorker';
 
 export interface StackOptions {
   config: Config;
@@ -50,13 +50,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: {
-        telephonyBaseUrl: config.telephony.baseUrl,
-        telephonyApiKey: config.telephony.apiKey,
-        agentApiBaseUrl: config.agentApiBaseUrl,
-        publicBaseUrl: config.publicBaseUrl,
-        logger,
-      },
+      activities: activityDepsFrom(config, logger),
     });
     const running = worker.run();
     stops.push(async () => {

@@ -1,6 +1,6 @@
 /** The simulator process's configuration from the environment; a bad value names its variable. */
 import { z } from 'zod';
-import { ConfigError } from '../config';
+import { ConfigError, parseEnv } from '../config';
 import type { SimulatorOptions } from './options';
 
 export interface SimulatorEnv {
@@ -64,14 +64,7 @@ const envSchema = z.object({
 });
 
 export function loadSimulatorEnv(env: NodeJS.ProcessEnv = process.env): SimulatorEnv {
-  // Empty variables count as unset, as in src/config.ts.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   const rates = (e.SIM_ANSWER_RATE ?? 0.6) + (e.SIM_BUSY_RATE ?? 0.15) + (e.SIM_FAIL_RATE ?? 0.05);
   if (rates > 1 + 1e-9) {
     throw new ConfigError('SIM_ANSWER_RATE', 'SIM_ANSWER_RATE + SIM_BUSY_RATE + SIM_FAIL_RATE must not exceed 1');

@@ -1,5 +1,7 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
 
 export interface DialerWorkerOptions {
   connection: NativeConnection;
@@ -22,4 +24,15 @@ export function createDialerWorker(options: DialerWorkerOptions): Promise<Worker
       : { workflowsPath: require.resolve('../workflows') }),
     ...options.tuning,
   });
+}
+
+/** The activities' dependencies as a process's configuration gives them. */
+export function activityDepsFrom(config: Config, logger: Logger): ActivityDeps {
+  return {
+    telephonyBaseUrl: config.telephony.baseUrl,
+    telephonyApiKey: config.telephony.apiKey,
+    agentApiBaseUrl: config.agentApiBaseUrl,
+    publicBaseUrl: config.publicBaseUrl,
+    logger,
+  };
 }

@@ -3,7 +3,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
 import { createLogger } from '../logger';
 import { installSdkLogger } from '../temporal/sdkLogger';
-import { createDialerWorker } from './createWorker';
+import { activityDepsFrom, createDialerWorker } from './createWorker';
 
 const CONNECT_DEADLINE_MS = 60_000;
 
@@ -35,13 +35,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH || undefined,
-    activities: {
-      telephonyBaseUrl: config.telephony.baseUrl,
-      telephonyApiKey: config.telephony.apiKey,
-      agentApiBaseUrl: config.agentApiBaseUrl,
-      publicBaseUrl: config.publicBaseUrl,
-      logger,
-    },
+    activities: activityDepsFrom(config, logger),
   });
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker ready');
   // Worker.run() drains and returns on SIGINT/SIGTERM (the SDK runtime's shutdown signals).
