@@ -29,10 +29,15 @@ export interface WebhookSenderOptions {
 
 export interface WebhookStats {
   delivered: number;
+  /** Given up after failed deliveries. */
   dropped: number;
   pending: number;
+  /** Chaos: never sent on purpose, and sent twice on purpose. */
+  withheld: number;
+  duplicated: number;
 }
 
+/** Deliberately independent of the API's signing code: the simulator is the oracle that checks it. */
 export function signWebhook(secret: string, timestamp: string, rawBody: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
 }
@@ -48,7 +53,7 @@ export class WebhookSender {
   // Own agents, so stop() can close their keep-alive sockets instead of leaving them to linger.
   private readonly httpAgent = new http.Agent({ keepAlive: true });
   private readonly httpsAgent = new https.Agent({ keepAlive: true });
-  private readonly stats: WebhookStats = { delivered: 0, dropped: 0, pending: 0 };
+  private readonly stats: WebhookStats = { delivered: 0, dropped: 0, pending: 0, withheld: 0, duplicated: 0 };
 
   constructor(private readonly options: WebhookSenderOptions) {}
 
@@ -58,9 +63,11 @@ export class WebhookSender {
     const { dropRate, duplicateRate, rng } = this.options;
     if (dropRate > 0 && rng() < dropRate) {
       this.options.logger.debug({ queueKey, url }, 'webhook dropped on purpose (chaos)');
+      this.stats.withheld++;
       return;
     }
     const copies = duplicateRate > 0 && rng() < duplicateRate ? 2 : 1;
+    if (copies === 2) this.stats.duplicated++;
     for (let i = 0; i < copies; i++) this.enqueue(queueKey, url, raw);
   }
 

@@ -138,6 +138,31 @@ describe('lost webhooks', () => {
   });
 });
 
+describe('at-least-once webhooks', () => {
+  it('stays exactly-once when a third of the webhooks arrive twice and a fifth never arrive', async () => {
+    const chaotic = await startInProcessDialer({
+      simulator: { agents: 4, webhookDuplicateRate: 0.33, webhookDropRate: 0.2 },
+      env: { CALL_SILENCE_SEC: '1', AGENT_POLL_SEC: '0.5' },
+    });
+    try {
+      const numbers = testNumbers(30, '132');
+      expect((await chaotic.api('POST', '/campaigns', { campaignId: 'e2e-chaos', numbers })).status).toBe(201);
+      const final = await chaotic.waitForEnd('e2e-chaos');
+      expect(final).toMatchObject({ status: 'completed', finished: 30 });
+      expect(checkLedger(chaotic.simulator.ledger(), 'e2e-chaos', numbers, final)).toEqual({
+        lost: 0,
+        overDialled: 0,
+        violations: 0,
+      });
+      const stats = chaotic.simulator.webhookStats();
+      expect(stats.withheld).toBeGreaterThan(0);
+      expect(stats.duplicated).toBeGreaterThan(0);
+    } finally {
+      await chaotic.stop();
+    }
+  });
+});
+
 describe('continue-as-new', () => {
   it('hands over to new runs several times in the middle of calls without losing or repeating a number', async () => {
     const dialer = await startInProcessDialer({ simulator: { agents: 4 } });
