@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import { AGENT_STATUSES, CALL_STATUSES } from '../shared/types';
+import { AGENT_STATUSES, type AgentStatus, CALL_STATUSES } from '../shared/types';
 import { maskPhone } from '../shared/mask';
 import type { Logger } from '../logger';
 import type { AgentListing, CallLookup, DialerActivities, PlaceCallInput, PlaceCallResult } from './types';
@@ -28,11 +28,15 @@ const callSchema = z.object({
   status: z.enum(CALL_STATUSES),
   durationSec: z.number().nonnegative().nullish(),
 });
-const agentsSchema = z.object({ agents: z.array(z.object({ id: z.string().min(1), status: z.enum(AGENT_STATUSES) })) });
+const agentsSchema = z.object({ agents: z.array(z.object({ id: z.string().min(1), status: z.string() })) });
 
 /** 408, 429 and 5xx are worth another try with the same key; other 4xx are the provider's final no. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
+}
+
+function isAgentStatus(status: string): status is AgentStatus {
+  return (AGENT_STATUSES as readonly string[]).includes(status);
 }
 
 export function createActivities(deps: ActivityDeps): DialerActivities {
@@ -94,7 +98,15 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
         throw ApplicationFailure.nonRetryable(failure, 'AgentSystemRefused');
       }
       const { agents } = await readJson(response, agentsSchema, 'GET /agents');
-      return { agents, requestedAt };
+      // One agent in a state outside the contract must not blind the campaign to all the others.
+      return {
+        agents: agents.map(({ id, status }) => {
+          if (isAgentStatus(status)) return { id, status };
+          deps.logger.warn({ agentId: id, status }, 'agent status outside the contract: taken as offline');
+          return { id, status: 'offline' as const };
+        }),
+        requestedAt,
+      };
     },
   };
 }

@@ -59,6 +59,7 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
   let draining = false;
   let activitiesInFlight = 0;
   let publishedStatus = carried ? state.status : 'running';
+  // The API publishes both attributes when it starts the campaign.
   let publishedAgents = carried ? state.agentIds : (input.agentIds ?? null);
 
   function step(event: CampaignEvent): void {
@@ -106,7 +107,7 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
       upsertSearchAttributes([{ key: campaignStatusKey, value: state.status }]);
       log.info('campaign status changed', { campaignId: state.campaignId, status: state.status });
     }
-    if (state.agentIds !== null && state.agentIds !== publishedAgents) {
+    if (state.agentIds !== null && JSON.stringify(state.agentIds) !== JSON.stringify(publishedAgents)) {
       publishedAgents = state.agentIds;
       upsertSearchAttributes([{ key: campaignAgentsKey, value: campaignAgentsValue(state.agentIds) }]);
     }
