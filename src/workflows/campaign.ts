@@ -142,7 +142,6 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
     );
   }
 
-  if (!carried) publish();
   step({ type: 'tick' });
   while (!isClosed(state)) {
     if (shouldContinueAsNew(input)) {

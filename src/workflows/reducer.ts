@@ -79,9 +79,9 @@ function applyEvent(state: CampaignState, event: CampaignEvent, now: number): Ca
     case 'agentsListFailed':
       return { ...state, agentPollInFlight: false };
     case 'agentStatus':
-      return reportAgent(state, event.agentId, event.status, event.at);
+      return reportAgent(state, event.agentId, event.status, observedAt(event.at, now));
     case 'callStatus':
-      return applyCallStatus(state, event.callId, event.status, event.at ?? now, now);
+      return applyCallStatus(state, event.callId, event.status, observedAt(event.at, now), now);
     case 'callPlaced':
       return updateCall(state, event.callId, (call) =>
         call.phase === 'placing' ? { ...call, phase: 'placed', checkDueAt: now + silenceMs(state) } : call,
@@ -106,6 +106,11 @@ function applyEvent(state: CampaignState, event: CampaignEvent, now: number): Ca
     case 'cancel':
       return isEnded(state.status) ? state : cancel(state);
   }
+}
+
+/** A peer's timestamp, trusted only as far as it is not in our future (clock skew) nor garbage. */
+function observedAt(at: number | undefined, now: number): number {
+  return at === undefined || !Number.isFinite(at) ? now : Math.min(at, now);
 }
 
 function silenceMs(state: CampaignState): number {

@@ -220,6 +220,20 @@ describe('agent rules', () => {
     expect(h.calls(cmds)).toEqual([expect.objectContaining({ agentId: 'a1' })]);
   });
 
+  it('does not trust a timestamp from its future or one that is not a time', () => {
+    const h = new Harness({ numbers: NUMBERS.slice(0, 1), settings: { maxAttempts: 2, retryDelaySec: 10 } });
+    h.list({ a1: 'idle' });
+    h.status('c1.0.1', 'no-answer', h.now + 3_600_000); // provider clock an hour ahead
+    expect(h.state.retries[0]?.dueAt).toBe(h.now + 10_000);
+    h.agent('a1', 'busy', Number.NaN);
+    expect(h.state.agents.a1).toMatchObject({ status: 'busy', reportedAt: h.now });
+    h.advance(10);
+    h.agent('a1', 'idle', h.now + 60_000);
+    expect(h.state.agents.a1).toMatchObject({ status: 'idle', reportedAt: h.now });
+    h.advance(10_000);
+    expect(h.calls(h.send({ type: 'tick' }))).toEqual([expect.objectContaining({ callId: 'c1.0.2' })]);
+  });
+
   it('ignores agent reports older than the last one applied', () => {
     const h = new Harness();
     h.list({ a1: 'idle', a2: 'idle' }, h.now);
