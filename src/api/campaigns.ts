@@ -23,7 +23,7 @@ import {
 } from '../workflows/definitions';
 import type { AppDeps } from './app';
 import { requireApiKey } from './auth';
-import { listCampaigns } from './campaignList';
+import { campaignStatusOf, listCampaigns } from './campaignList';
 import { campaignFormat, type CampaignCreated, prepareCampaign, readCampaignRequest } from './campaignRequest';
 import { ApiError } from './errors';
 import { executeUpdateResending, unlessNotFound, withDeadline } from './temporal';
@@ -131,10 +131,17 @@ export function campaignsRouter({ config, client, logger }: AppDeps): Router {
   router.get('/:id', async (req, res) => {
     const campaignId = campaignIdParam(req);
     try {
-      const progress = await withDeadline(client, () =>
-        client.workflow.getHandle(workflowIdFor(campaignId)).query(progressQuery),
+      const handle = client.workflow.getHandle(workflowIdFor(campaignId));
+      const [progress, execution] = await withDeadline(client, () =>
+        Promise.all([handle.query(progressQuery), handle.describe()]),
       );
-      res.json(progress);
+      // Terminated or cancelled from the Temporal UI, the workflow never got to say it has ended.
+      const endedOutside = progress.completedAt === null && execution.status.name !== 'RUNNING';
+      res.json(
+        endedOutside
+          ? { ...progress, status: campaignStatusOf(execution), completedAt: execution.closeTime?.toISOString() ?? null }
+          : progress,
+      );
     } catch (err) {
       throw err instanceof WorkflowNotFoundError ? notFound(campaignId) : err;
     }

@@ -119,6 +119,16 @@ describe('pause, resume, cancel', () => {
     await dialer.client.workflow.getHandle(workflowIdFor(campaignId)).terminate('test over');
   });
 
+  it('shows a campaign terminated from the Temporal UI as failed and ended', async () => {
+    const campaignId = await create(['a1']);
+    await eventually(() => progress(campaignId), (p) => p.inFlight === 1, 15_000);
+    await dialer.client.workflow.getHandle(workflowIdFor(campaignId)).terminate('operator stopped it');
+    const p = await progress(campaignId);
+    expect(p).toMatchObject({ status: 'failed', inFlight: 1 });
+    expect(p.completedAt).not.toBeNull();
+    expectConsistent(p);
+  });
+
   it('404 campaign_not_found for an unknown campaign', async () => {
     for (const action of ['pause', 'resume', 'cancel']) {
       const res = await dialer.api('POST', `/campaigns/${uniqueCampaignId('ghost')}/${action}`);
