@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { type Config, loadConfigOrExit } from '../config';
 import { createLogger, type Logger } from '../logger';
 import { createApp } from './app';
-import { createApiClient, createApiConnection } from './temporal';
+import { createApiClient, createApiConnection, rpcsSettled } from './temporal';
 
 export interface RunningApi {
   url: string;
@@ -57,6 +57,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     stop: () => {
       stopping ??= (async () => {
         await close(server);
+        await rpcsSettled(client);
         await connection.close();
         logger.info('api stopped');
       })();

@@ -31,8 +31,34 @@ export function createApiClient(temporal: Config['temporal'], connection: Connec
 /** No request waits on Temporal longer than this (a query or update also waits for a worker). */
 export const RPC_DEADLINE_MS = 10_000;
 
+interface RpcTracker {
+  running: number;
+  onSettled: Array<() => void>;
+}
+const trackers = new WeakMap<Client, RpcTracker>();
+
+function trackerOf(client: Client): RpcTracker {
+  let tracker = trackers.get(client);
+  if (!tracker) trackers.set(client, (tracker = { running: 0, onSettled: [] }));
+  return tracker;
+}
+
+/** Every RPC of the API goes through here: bounded in time, and counted so that stop can wait for it. */
 export function withDeadline<T>(client: Client, call: () => Promise<T>): Promise<T> {
-  return client.connection.withDeadline(Date.now() + RPC_DEADLINE_MS, call);
+  const tracker = trackerOf(client);
+  tracker.running++;
+  return client.connection.withDeadline(Date.now() + RPC_DEADLINE_MS, call).finally(() => {
+    if (--tracker.running === 0) for (const settled of tracker.onSettled.splice(0)) settled();
+  });
+}
+
+/**
+ * Resolves once no RPC is running, retries included. A request whose client went away keeps its
+ * handler running; closing the connection under it would make the SDK's retry timer throw.
+ */
+export function rpcsSettled(client: Client): Promise<void> {
+  const tracker = trackerOf(client);
+  return tracker.running === 0 ? Promise.resolve() : new Promise((resolve) => tracker.onSettled.push(resolve));
 }
 
 /** Whether the workflow exists at all, running or closed (within the namespace's retention). */
