@@ -87,7 +87,8 @@ function applyEvent(state: CampaignState, event: CampaignEvent, now: number): Ca
         call.phase === 'placing' ? { ...call, phase: 'placed', checkDueAt: now + silenceMs(state) } : call,
       );
     case 'callRefused':
-      return endCall(state, event.callId, 'failed', now);
+      // The provider's final answer for this number: the contract says such an attempt is not retried.
+      return endCall(state, event.callId, 'failed', now, { final: true });
     case 'callUnconfirmed':
       // The provider may or may not have placed it: look it up at once rather than guess.
       return updateCall(state, event.callId, (call) => ({ ...call, phase: 'unconfirmed', checkDueAt: now }));
@@ -195,7 +196,13 @@ function applyLookup(state: CampaignState, callId: string, lookup: CallLookup, n
 }
 
 /** Ends an attempt: frees (or wraps up) its agent, then retries or finishes its number. */
-function endCall(state: CampaignState, callId: string, status: TerminalCallStatus, at: number): CampaignState {
+function endCall(
+  state: CampaignState,
+  callId: string,
+  status: TerminalCallStatus,
+  at: number,
+  { final = false } = {},
+): CampaignState {
   const call = state.calls[callId];
   if (!call) return state;
   const calls = { ...state.calls };
@@ -211,7 +218,7 @@ function endCall(state: CampaignState, callId: string, status: TerminalCallStatu
 
   const outcome = outcomeOf(status);
   const retry =
-    outcome !== 'answered' && call.attempt < next.settings.maxAttempts && next.status !== 'cancelled';
+    !final && outcome !== 'answered' && call.attempt < next.settings.maxAttempts && next.status !== 'cancelled';
   if (retry) {
     const dueAt = at + next.settings.retryDelaySec * 1000;
     return {

@@ -336,12 +336,13 @@ describe('numbers and retries', () => {
     expect(Object.keys(h.state.calls)).toHaveLength(2);
   });
 
-  it('treats a refused call as a failed attempt and frees the agent', () => {
-    const h = new Harness({ numbers: NUMBERS.slice(0, 2) });
+  it('finishes a number the provider refused as failed, without a retry, and frees the agent', () => {
+    const h = new Harness({ numbers: NUMBERS.slice(0, 2), settings: { maxAttempts: 3, retryDelaySec: 0 } });
     h.list({ a1: 'idle' });
     const cmds = h.send({ type: 'callRefused', callId: 'c1.0.1' });
     expect(h.calls(cmds).map((c) => c.callId)).toEqual(['c1.1.1']);
-    expect(h.progress().outcomes.failed).toBe(1);
+    expect(h.state.retries).toEqual([]);
+    expect(h.progress()).toMatchObject({ finished: 1, outcomes: { failed: 1 } });
   });
 });
 
