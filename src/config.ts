@@ -84,10 +84,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** For process entry points: the config, or one line on stderr and exit code 2. */
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+/** For process entry points: what `load` reads, or one line on stderr naming the variable and exit code 2. */
+export function exitOnConfigError<T>(load: () => T): T {
   try {
-    return loadConfig(env);
+    return load();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`configuration error: ${err.message}\n`);
@@ -95,4 +95,8 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
     }
     throw err;
   }
+}
+
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  return exitOnConfigError(() => loadConfig(env));
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { type Config, loadConfigOrExit } from '../config';
 import { createLogger, type Logger } from '../logger';
+import { stopOnSignals } from '../shutdown';
 import { createApp } from './app';
 import { createApiClient, createApiConnection, rpcsSettled } from './temporal';
 
@@ -70,18 +71,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger('api', config.logLevel);
   const api = await startApi(config, logger);
-  const shutdown = (signal: NodeJS.Signals): void => {
-    logger.info({ signal }, 'stopping');
-    api.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err: String(err) }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  stopOnSignals(logger, () => api.stop());
 }
 
 if (require.main === module) {
