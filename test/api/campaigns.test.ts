@@ -9,16 +9,8 @@ import { createApp } from '../../src/api/app';
 import { MAX_NUMBERS } from '../../src/api/campaignRequest';
 import { CAMPAIGN_ID_PATTERN, workflowIdFor } from '../../src/shared/callId';
 import { campaignAgentsKey, campaignStatusKey } from '../../src/workflows/definitions';
-import {
-  campaignExists,
-  eventually,
-  nationalNumber,
-  startInput,
-  testApi,
-  type TestApi,
-  uniqueCampaignId,
-  workflowsOnQueue,
-} from './helpers';
+import { campaignExists, nationalNumber, startInput, testApi, type TestApi, uniqueCampaignId, workflowsOnQueue } from './helpers';
+import { eventually } from '../support/eventually';
 
 let api: TestApi;
 /** Every campaign a test in this file expects to exist: checked against visibility at the end. */

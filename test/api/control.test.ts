@@ -6,7 +6,8 @@
 import { workflowIdFor } from '../../src/shared/callId';
 import type { CampaignProgress } from '../../src/shared/types';
 import { type InProcessDialer, startInProcessDialer, testNumbers } from '../support/inProcessDialer';
-import { eventually, uniqueCampaignId } from './helpers';
+import { uniqueCampaignId } from './helpers';
+import { eventually } from '../support/eventually';
 
 let dialer: InProcessDialer;
 

@@ -96,19 +96,6 @@ export async function workflowsOnQueue(client: Client, taskQueue: string): Promi
   return ids.sort();
 }
 
-export async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const giveUp = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > giveUp) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** A valid mobile number per index, distinct for distinct `i`, in national (CN) form. */
 export function nationalNumber(i: number): string {
   return `139${String(10_000_000 + i).slice(-8)}`;

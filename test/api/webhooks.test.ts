@@ -6,15 +6,8 @@ import request from 'supertest';
 import { runningCampaignsQuery } from '../../src/api/agentCampaigns';
 import { MAX_CLOCK_SKEW_SEC, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../src/api/signature';
 import { makeCallId, workflowIdFor } from '../../src/shared/callId';
-import {
-  eventually,
-  postWebhook,
-  receivedSignals,
-  type ReceivedSignal,
-  testApi,
-  type TestApi,
-  uniqueCampaignId,
-} from './helpers';
+import { postWebhook, receivedSignals, type ReceivedSignal, testApi, type TestApi, uniqueCampaignId } from './helpers';
+import { eventually } from '../support/eventually';
 
 const secret = 'webhook-secret-for-tests';
 let api: TestApi;

@@ -9,7 +9,8 @@ import type { CampaignProgress } from '../../src/shared/types';
 import { checkLedger } from '../support/ledgerChecks';
 import { testNumbers } from '../support/inProcessDialer';
 import { freePort } from '../../src/temporal/devServer';
-import { getJson, type Managed, startProcess, until } from '../support/processes';
+import { eventually } from '../support/eventually';
+import { getJson, type Managed, startProcess } from '../support/processes';
 
 jest.setTimeout(240_000);
 
@@ -65,20 +66,16 @@ describe('a worker killed mid-batch', () => {
     const dialled = async (): Promise<number> =>
       (await getJson<LedgerSnapshot>(`${sim}/_sim/ledger`)).body.calls.filter((c) => c.campaignId === 'crash').length;
     for (const threshold of [25, 60]) {
-      await until(`${threshold} dials`, async () => ((await dialled()) >= threshold ? true : undefined));
+      expect(await eventually(dialled, (n) => n >= threshold, 60_000)).toBeGreaterThanOrEqual(threshold);
       expect(await worker.kill('SIGKILL')).toBeNull();
       worker = start('worker');
       await worker.waitFor('worker ready');
     }
 
-    const final = await until(
-      'the campaign to end',
-      async () => {
-        const { body } = await getJson<CampaignProgress>(`${api}/campaigns/crash`);
-        return body.completedAt ? body : undefined;
-      },
+    const final = await eventually(
+      async () => (await getJson<CampaignProgress>(`${api}/campaigns/crash`)).body,
+      (p) => Boolean(p.completedAt),
       180_000,
-      250,
     );
     expect(final).toMatchObject({ status: 'completed', total: 120, finished: 120, pending: 0, inFlight: 0 });
     const ledger = (await getJson<LedgerSnapshot>(`${sim}/_sim/ledger`)).body;

@@ -5,6 +5,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { CampaignState } from '../../src/workflows/state';
 import { type CampaignInput, WORKFLOW_TYPE } from '../../src/workflows/definitions';
 import { workflowIdFor } from '../../src/shared/callId';
+import { eventually } from '../support/eventually';
 import { recordHistories } from '../support/histories';
 import { checkLedger } from '../support/ledgerChecks';
 import { type InProcessDialer, startInProcessDialer, testNumbers } from '../support/inProcessDialer';
@@ -40,15 +41,16 @@ describe('a campaign end to end', () => {
     const handle = dialer.client.workflow.getHandle(workflowIdFor('e2e-basic'));
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     await recordHistories(dialer.client, handle.workflowId, 'completed');
-    await eventually(async () => {
+    const listedCompleted = async () => {
       const listed = [];
       for await (const w of dialer.client.workflow.list({
         query: `WorkflowId = '${workflowIdFor('e2e-basic')}' AND CampaignStatus = 'completed'`,
       })) {
         listed.push(w);
       }
-      expect(listed).toHaveLength(1);
-    });
+      return listed;
+    };
+    expect(await eventually(listedCompleted, (listed) => listed.length === 1)).toHaveLength(1);
   });
 
   it('is paused, resumed and cancelled by updates, and refuses control once cancelled', async () => {
@@ -56,20 +58,23 @@ describe('a campaign end to end', () => {
     const id = 'e2e-control';
     expect((await dialer.api('POST', '/campaigns', { campaignId: id, numbers })).status).toBe(201);
     const dialled = () => dialer.simulator.ledger().calls.filter((c) => c.campaignId === id);
-    await eventually(async () => expect(dialled().length).toBeGreaterThanOrEqual(8));
+    const dialledCount = async () => dialled().length;
+    expect(await eventually(dialledCount, (n) => n >= 8)).toBeGreaterThanOrEqual(8);
 
     expect(await dialer.api('POST', `/campaigns/${id}/pause`)).toEqual({ status: 200, body: { status: 'paused' } });
     const pausedAt = Date.now();
-    await eventually(async () => {
-      expect((await dialer.api('GET', `/campaigns/${id}`)).body).toMatchObject({ status: 'paused', inFlight: 0 });
-    });
+    const paused = await eventually(
+      async () => (await dialer.api('GET', `/campaigns/${id}`)).body,
+      (p) => p.status === 'paused' && p.inFlight === 0,
+    );
+    expect(paused).toMatchObject({ status: 'paused', inFlight: 0 });
     const afterPause = dialled().length;
     await new Promise((r) => setTimeout(r, 1000));
     expect(dialled()).toHaveLength(afterPause);
     expect(Math.max(...dialled().map((c) => c.placedAt))).toBeLessThan(pausedAt + 1000);
 
     expect(await dialer.api('POST', `/campaigns/${id}/resume`)).toEqual({ status: 200, body: { status: 'running' } });
-    await eventually(async () => expect(dialled().length).toBeGreaterThan(afterPause));
+    expect(await eventually(dialledCount, (n) => n > afterPause)).toBeGreaterThan(afterPause);
 
     expect(await dialer.api('POST', `/campaigns/${id}/cancel`)).toEqual({ status: 200, body: { status: 'cancelled' } });
     const final = await dialer.waitForEnd(id);
@@ -210,15 +215,3 @@ describe('continue-as-new', () => {
     }
   });
 });
-
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const giveUp = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > giveUp) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}

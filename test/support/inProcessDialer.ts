@@ -12,6 +12,7 @@ import { createSimulator, type Simulator, type SimulatorOptions } from '../../sr
 import type { CampaignProgress } from '../../src/shared/types';
 import { installSdkLogger } from '../../src/temporal/sdkLogger';
 import { createDialerWorker } from '../../src/worker/createWorker';
+import { eventually } from './eventually';
 
 export interface InProcessDialer {
   apiUrl: string;
@@ -120,13 +121,10 @@ export async function startInProcessDialer(options: InProcessDialerOptions = {})
       worker,
       api: call,
       async waitForEnd(campaignId, timeoutMs = 60_000) {
-        const giveUp = Date.now() + timeoutMs;
-        for (;;) {
-          const res = await call('GET', `/campaigns/${campaignId}`);
-          if (res.status === 200 && res.body.completedAt !== null) return res.body as CampaignProgress;
-          if (Date.now() > giveUp) throw new Error(`campaign ${campaignId} did not end: ${JSON.stringify(res.body)}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        const ended = (r: { status: number; body: CampaignProgress }) => r.status === 200 && r.body.completedAt !== null;
+        const res = await eventually(() => call('GET', `/campaigns/${campaignId}`), ended, timeoutMs);
+        if (!ended(res)) throw new Error(`campaign ${campaignId} did not end: ${JSON.stringify(res.body)}`);
+        return res.body;
       },
       stop,
     };

@@ -74,18 +74,3 @@ export async function getJson<T>(url: string): Promise<{ status: number; body: T
   const res = await fetch(url);
   return { status: res.status, body: (await res.json()) as T };
 }
-
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-  everyMs = 100,
-): Promise<T> {
-  const giveUp = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > giveUp) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
