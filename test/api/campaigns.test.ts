@@ -33,6 +33,14 @@ async function expectNotStarted(campaignId: string): Promise<void> {
   expect(await campaignExists(api.client, campaignId)).toBe(false);
 }
 
+/** A 400 invalid_request that names at least these failing fields. */
+type InvalidReply = { body: { error: { code: string; details: { fields: Array<{ field: string }> } } } };
+
+function expectInvalidFields(res: InvalidReply, fields: string[]): void {
+  expect(res.body.error.code).toBe('invalid_request');
+  expect(res.body.error.details.fields.map((f) => f.field)).toEqual(expect.arrayContaining(fields));
+}
+
 describe('POST /campaigns (JSON)', () => {
   it('201: normalises, drops duplicates, rejects invalid numbers with reasons, starts the workflow', async () => {
     const campaignId = uniqueCampaignId('json');
@@ -102,22 +110,18 @@ describe('POST /campaigns (JSON)', () => {
       settings: { defaultRegion: 'XX', maxAttempts: 11, retryDelaySec: -1, maxConcurrentCalls: 0, speed: 'fast' },
       extra: true,
     }).expect(400);
-    expect(res.body.error.code).toBe('invalid_request');
-    const fields = (res.body.error.details.fields as Array<{ field: string }>).map((f) => f.field);
-    expect(fields).toEqual(
-      expect.arrayContaining([
-        'name',
-        'numbers.1',
-        'agentIds',
-        'agentIds.2',
-        'settings.defaultRegion',
-        'settings.maxAttempts',
-        'settings.retryDelaySec',
-        'settings.maxConcurrentCalls',
-        'settings',
-        '(body)',
-      ]),
-    );
+    expectInvalidFields(res, [
+      'name',
+      'numbers.1',
+      'agentIds',
+      'agentIds.2',
+      'settings.defaultRegion',
+      'settings.maxAttempts',
+      'settings.retryDelaySec',
+      'settings.maxConcurrentCalls',
+      'settings',
+      '(body)',
+    ]);
     await expectNotStarted(campaignId);
   });
 
@@ -300,18 +304,14 @@ describe('POST /campaigns (CSV)', () => {
       agentIds: 'a1,,a2',
       colour: 'blue',
     }).expect(400);
-    expect(res.body.error.code).toBe('invalid_request');
-    const fields = (res.body.error.details.fields as Array<{ field: string }>).map((f) => f.field);
-    expect(fields).toEqual(
-      expect.arrayContaining([
-        'maxAttempts',
-        'retryDelaySec',
-        'maxConcurrentCalls',
-        'defaultRegion',
-        'agentIds.1',
-        '(body)',
-      ]),
-    );
+    expectInvalidFields(res, [
+      'maxAttempts',
+      'retryDelaySec',
+      'maxConcurrentCalls',
+      'defaultRegion',
+      'agentIds.1',
+      '(body)',
+    ]);
     await expectNotStarted(campaignId);
   });
 
