@@ -101,17 +101,6 @@ export async function findTemporalCli(opts: FindTemporalCliOptions = {}): Promis
   return buildTemporalCli(go, cached, env, log);
 }
 
-/** Like {@link findTemporalCli} with `build: true` by default, but throws when there is no CLI. */
-export async function ensureTemporalCli(opts: FindTemporalCliOptions = {}): Promise<string> {
-  const found = await findTemporalCli({ build: true, ...opts });
-  if (!found) {
-    throw new Error(
-      `Temporal CLI not found: set TEMPORAL_CLI_PATH, put 'temporal' on PATH, or install Go so it can be built into ${cachedTemporalCliPath(opts.env)}`,
-    );
-  }
-  return found;
-}
-
 /**
  * `go install <module>@<version>` with GOBIN in a fresh temp dir next to the cache, then an atomic rename into the
  * cache: a killed build leaves only a temp dir (removed on the next try), never a half-written binary.
