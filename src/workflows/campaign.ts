@@ -45,17 +45,7 @@ const { getCallStatus, listAgents } = proxyActivities<DialerActivities>({
 });
 
 export async function campaignWorkflow(input: CampaignInput, carried?: CampaignState): Promise<CampaignProgress> {
-  let state: CampaignState =
-    carried ??
-    initialState({
-      campaignId: input.campaignId,
-      name: input.name,
-      total: input.numbers.length,
-      agentIds: input.agentIds,
-      settings: input.settings,
-      timing: input.timing,
-      createdAt: input.createdAt,
-    });
+  let state: CampaignState = carried ?? initialState({ ...input, total: input.numbers.length });
   let draining = false;
   let activitiesInFlight = 0;
   let publishedStatus = carried ? state.status : 'running';
