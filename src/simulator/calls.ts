@@ -62,6 +62,11 @@ export interface CallEngineDeps {
   clock: SimClock;
   profile: CallProfile;
   seed: number;
+  /**
+   * How long after the dialer learnt that an agent is busy or offline a call placed for them is still
+   * excused: the dialer may have decided on the call just before it was told.
+   */
+  agentReportGraceMs: number;
   logger: Logger;
 }
 
@@ -162,11 +167,17 @@ export class CallEngine {
     const { ledger, agents, logger } = this.deps;
     const { callId, agentId } = req;
     const found: Array<{ type: 'agent-double-booked' | 'agent-not-idle' | 'unknown-agent'; detail: string }> = [];
-    if (!agents.has(agentId)) {
+    const agent = agents.inspect(agentId);
+    if (!agent) {
       found.push({ type: 'unknown-agent', detail: `agent ${agentId} is not in the agent system` });
-    } else {
-      const status = agents.statusOf(agentId);
-      if (status !== 'idle') found.push({ type: 'agent-not-idle', detail: `agent ${agentId} is ${status}` });
+    } else if (agent.status !== 'idle') {
+      // Held by a call: the dialer knows from the call itself (reserved, or wrapping up after it).
+      const held = agent.heldBy !== null;
+      const knownFor = agent.reportedAt === null ? null : at - agent.reportedAt;
+      if (held || (knownFor !== null && knownFor > this.deps.agentReportGraceMs)) {
+        const why = held ? `held by ${agent.heldBy}` : `reported ${knownFor} ms before`;
+        found.push({ type: 'agent-not-idle', detail: `agent ${agentId} is ${agent.status} (${why})` });
+      }
     }
     const live = ledger.liveCallsOf(agentId);
     if (live.length > 0) {

@@ -1,6 +1,7 @@
 /** The simulator process's configuration from the environment; a bad value names its variable. */
 import { z } from 'zod';
 import { ConfigError, parseEnv } from '../config';
+import { faultsPatchSchema } from './faults';
 import type { SimulatorOptions } from './options';
 
 export interface SimulatorEnv {
@@ -54,6 +55,20 @@ const envSchema = z.object({
   SIM_SEED: number(z.number().int()).optional(),
   SIM_WEBHOOK_DROP_RATE: rate.optional(),
   SIM_WEBHOOK_DUP_RATE: rate.optional(),
+  /** Any other faults.ts setting, as JSON: '{"callErrorRate":0.05,"webhookDelayMs":[0,300]}'. */
+  SIM_FAULTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(faultsPatchSchema)
+    .optional(),
+  SIM_AGENT_REPORT_GRACE_MS: number(z.number().int().min(0).max(60_000)).optional(),
   WEBHOOK_SECRET: z.string().min(1).optional(),
   TELEPHONY_API_KEY: z.string().min(1).optional(),
   /** "off" disables agent webhooks (the dialer must then catch up via GET /agents). */
@@ -87,8 +102,12 @@ export function loadSimulatorEnv(env: NodeJS.ProcessEnv = process.env): Simulato
       wrapUpSec: e.SIM_WRAPUP_SEC,
       timeScale: e.SIM_TIME_SCALE,
       seed: e.SIM_SEED,
-      webhookDropRate: e.SIM_WEBHOOK_DROP_RATE,
-      webhookDuplicateRate: e.SIM_WEBHOOK_DUP_RATE,
+      faults: {
+        ...e.SIM_FAULTS,
+        ...(e.SIM_WEBHOOK_DROP_RATE === undefined ? {} : { webhookDropRate: e.SIM_WEBHOOK_DROP_RATE }),
+        ...(e.SIM_WEBHOOK_DUP_RATE === undefined ? {} : { webhookDuplicateRate: e.SIM_WEBHOOK_DUP_RATE }),
+      },
+      agentReportGraceMs: e.SIM_AGENT_REPORT_GRACE_MS,
       webhookSecret: e.WEBHOOK_SECRET,
       apiKey: e.TELEPHONY_API_KEY,
       agentWebhookUrl,

@@ -1,6 +1,7 @@
 /** The simulator's options: validated once, with the defaults of a plausible call centre. */
 import { z } from 'zod';
 import type { Logger } from '../logger';
+import { faultsPatchSchema } from './faults';
 
 const rate = z.number().min(0).max(1);
 const secondsRange = z
@@ -34,9 +35,10 @@ export const simulatorOptionsSchema = z
     webhookSecret: z.string().min(1).optional(),
     agentWebhookUrl: z.url({ protocol: /^https?$/ }).optional(),
     apiKey: z.string().min(1).optional(),
-    /** Chaos for robustness tests: share of webhook deliveries never sent, and sent twice. */
-    webhookDropRate: rate.default(0),
-    webhookDuplicateRate: rate.default(0),
+    /** Faults injected from the start (see faults.ts); `POST /_sim/faults` changes them while running. */
+    faults: faultsPatchSchema.default({}),
+    /** See CallEngineDeps.agentReportGraceMs; 0 judges strictly. */
+    agentReportGraceMs: z.number().int().min(0).max(60_000).default(0),
     webhookRetry: z
       .object({
         maxAttempts: z.number().int().min(1).max(100).default(10),

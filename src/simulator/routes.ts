@@ -6,12 +6,14 @@ import type { Logger } from '../logger';
 import { AGENT_STATUSES } from '../shared/types';
 import { UnknownAgentError, type AgentDirectory } from './agents';
 import type { CallEngine } from './calls';
+import { type FaultSwitch, faultsPatchSchema } from './faults';
 import type { Ledger } from './ledger';
 
 export interface RouteDeps {
   engine: CallEngine;
   agents: AgentDirectory;
   ledger: Ledger;
+  faults: FaultSwitch;
   apiKey?: string;
   health: () => Record<string, unknown>;
   logger: Logger;
@@ -47,7 +49,7 @@ function bearerAuth(apiKey: string | undefined): RequestHandler {
 }
 
 export function createApp(deps: RouteDeps): express.Express {
-  const { engine, agents, ledger, logger } = deps;
+  const { engine, agents, ledger, faults, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '100kb' }));
@@ -59,7 +61,15 @@ export function createApp(deps: RouteDeps): express.Express {
     const key = req.get('idempotency-key');
     if (!key) return sendError(res, 400, 'invalid_request', 'Idempotency-Key header is required');
     if (key !== body.data.callId) return sendError(res, 400, 'invalid_request', 'Idempotency-Key must equal callId');
+    const fault = faults.callFault();
+    if (fault === 'error') return sendError(res, 503, 'unavailable', 'injected fault: provider error');
+    // Never answered: the caller times out; its connection is closed when the simulator stops.
+    if (fault === 'hang') return;
     const { providerCallId, replay } = engine.place(body.data);
+    if (fault === 'lost-response') {
+      req.socket.destroy();
+      return;
+    }
     res.status(replay ? 200 : 201).json({ providerCallId });
   });
 
@@ -71,6 +81,7 @@ export function createApp(deps: RouteDeps): express.Express {
   });
 
   app.get('/agents', auth, (_req, res) => {
+    if (faults.refuseAgentListing()) return sendError(res, 503, 'unavailable', 'injected fault: agent system down');
     res.json({ agents: agents.list() });
   });
 
@@ -88,6 +99,22 @@ export function createApp(deps: RouteDeps): express.Express {
       throw err;
     }
     res.json({ id: String(req.params.id), status: body.data.status });
+  });
+
+  app.get('/_sim/faults', (_req, res) => {
+    res.json({ faults: faults.current, injected: faults.injected });
+  });
+
+  app.post('/_sim/faults', (req, res) => {
+    const patch = faultsPatchSchema.safeParse(req.body);
+    if (!patch.success) return sendError(res, 400, 'invalid_request', 'invalid faults', issuesOf(patch.error));
+    try {
+      res.json({ faults: faults.update(patch.data), injected: faults.injected });
+    } catch (err) {
+      // The patch is valid alone but not with the faults already set (call fault rates over 1).
+      if (err instanceof z.ZodError) return sendError(res, 400, 'invalid_request', 'invalid faults', issuesOf(err));
+      throw err;
+    }
   });
 
   app.get('/_sim/health', (_req, res) => {

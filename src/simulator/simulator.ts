@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { createLogger } from '../logger';
 import type { AgentStatus, AgentStatusReport } from '../shared/types';
 import { AgentDirectory } from './agents';
+import { FaultSwitch, type Faults, type FaultsPatch, type InjectedFaults } from './faults';
 import { CallEngine } from './calls';
 import { SimClock } from './clock';
 import { Ledger, type LedgerSnapshot } from './ledger';
@@ -16,6 +17,7 @@ import { createApp } from './routes';
 import { WebhookSender, type WebhookStats } from './webhooks';
 
 export type { CallRecord, LedgerSnapshot, Violation, ViolationType } from './ledger';
+export type { Faults, FaultsPatch, InjectedFaults } from './faults';
 export { SimulatorOptionsError, type SimulatorOptions } from './options';
 export { UnknownAgentError } from './agents';
 export { signWebhook } from './webhooks';
@@ -32,6 +34,9 @@ export interface Simulator {
   readonly seed: number;
   /** Webhook delivery counters. */
   webhookStats(): WebhookStats;
+  /** Changes the injected faults (validated; throws a ZodError on a bad patch). */
+  setFaults(patch: FaultsPatch): Faults;
+  faults(): { faults: Faults; injected: InjectedFaults };
   /** Resolves when no webhook is queued or being retried (more may be queued later by running calls). */
   webhooksIdle(): Promise<void>;
 }
@@ -43,19 +48,14 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
 
   const ledger = new Ledger();
   const clock = new SimClock(o.timeScale);
-  const webhooks = new WebhookSender({
-    secret: o.webhookSecret,
-    retry: o.webhookRetry,
-    dropRate: o.webhookDropRate,
-    duplicateRate: o.webhookDuplicateRate,
-    rng: mulberry32(hashString(`${seed}:webhook-chaos`)),
-    logger,
-  });
-  const agents = new AgentDirectory(agentIdsOf(o.agents), (agentId, status) => {
+  const faults = new FaultSwitch(o.faults, mulberry32(hashString(`${seed}:faults`)));
+  const webhooks = new WebhookSender({ secret: o.webhookSecret, retry: o.webhookRetry, faults, logger });
+  const agents = new AgentDirectory(agentIdsOf(o.agents), (change) => {
+    const { agentId, status } = change;
     logger.debug({ agentId, status }, 'agent status');
-    if (!o.agentWebhookUrl) return;
+    if (!o.agentWebhookUrl || faults.loseAgentWebhook()) return;
     const body: AgentStatusReport = { agentId, status, timestamp: new Date().toISOString() };
-    webhooks.send(`agent:${agentId}`, o.agentWebhookUrl, body);
+    webhooks.send(`agent:${agentId}`, o.agentWebhookUrl, body, () => agents.markReported(change));
   });
   const engine = new CallEngine({
     ledger,
@@ -64,12 +64,14 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     clock,
     profile: o,
     seed,
+    agentReportGraceMs: o.agentReportGraceMs,
     logger,
   });
   const app = createApp({
     engine,
     agents,
     ledger,
+    faults,
     apiKey: o.apiKey,
     logger,
     health: () => ({ seed, calls: ledger.size, liveCalls: ledger.liveCount, webhooks: webhooks.counts }),
@@ -108,6 +110,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     ledger: () => ledger.snapshot(),
     setAgentStatus: (agentId, status) => agents.set(agentId, status),
     webhookStats: () => webhooks.counts,
+    setFaults: (patch) => faults.update(patch),
+    faults: () => ({ faults: faults.current, injected: faults.injected }),
     webhooksIdle: () => webhooks.idle(),
   };
 }

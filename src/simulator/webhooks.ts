@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger';
-import type { Rng } from './rng';
+import type { FaultSwitch } from './faults';
 
 export interface WebhookRetryPolicy {
   maxAttempts: number;
@@ -20,10 +20,8 @@ export interface WebhookRetryPolicy {
 export interface WebhookSenderOptions {
   secret?: string;
   retry: WebhookRetryPolicy;
-  dropRate: number;
-  duplicateRate: number;
-  /** Drives the chaos rates; separate from call outcomes so chaos never changes them. */
-  rng: Rng;
+  /** Chaos: deliveries dropped, duplicated, delayed or sent out of order on purpose. */
+  faults: FaultSwitch;
   logger: Logger;
 }
 
@@ -32,9 +30,6 @@ export interface WebhookStats {
   /** Given up after failed deliveries. */
   dropped: number;
   pending: number;
-  /** Chaos: never sent on purpose, and sent twice on purpose. */
-  withheld: number;
-  duplicated: number;
 }
 
 /** Deliberately independent of the API's signing code: the simulator is the oracle that checks it. */
@@ -49,26 +44,33 @@ function isPermanentRefusal(status: number): boolean {
 
 export class WebhookSender {
   private readonly queues = new Map<string, Promise<void>>();
+  private outOfOrder = 0;
   private readonly abort = new AbortController();
   // Own agents, so stop() can close their keep-alive sockets instead of leaving them to linger.
   private readonly httpAgent = new http.Agent({ keepAlive: true });
   private readonly httpsAgent = new https.Agent({ keepAlive: true });
-  private readonly stats: WebhookStats = { delivered: 0, dropped: 0, pending: 0, withheld: 0, duplicated: 0 };
+  private readonly stats: WebhookStats = { delivered: 0, dropped: 0, pending: 0 };
 
   constructor(private readonly options: WebhookSenderOptions) {}
 
-  send(queueKey: string, url: string, body: object): void {
+  /** `onAccepted` runs once, when the receiver first accepts a copy (2xx). */
+  send(queueKey: string, url: string, body: object, onAccepted?: () => void): void {
     if (this.abort.signal.aborted) return;
     const raw = JSON.stringify(body);
-    const { dropRate, duplicateRate, rng } = this.options;
-    if (dropRate > 0 && rng() < dropRate) {
+    const plan = this.options.faults.webhookPlan();
+    if (plan.copies === 0) {
       this.options.logger.debug({ queueKey, url }, 'webhook dropped on purpose (chaos)');
-      this.stats.withheld++;
       return;
     }
-    const copies = duplicateRate > 0 && rng() < duplicateRate ? 2 : 1;
-    if (copies === 2) this.stats.duplicated++;
-    for (let i = 0; i < copies; i++) this.enqueue(queueKey, url, raw);
+    let accepted = false;
+    const once = (): void => {
+      if (accepted) return;
+      accepted = true;
+      onAccepted?.();
+    };
+    // Out of order: its own queue, so deliveries queued after it may go first.
+    const key = plan.reorder ? `${queueKey}#${++this.outOfOrder}` : queueKey;
+    for (let i = 0; i < plan.copies; i++) this.enqueue(key, url, raw, plan.delayMs, once);
   }
 
   get counts(): WebhookStats {
@@ -87,10 +89,13 @@ export class WebhookSender {
     this.httpsAgent.destroy();
   }
 
-  private enqueue(queueKey: string, url: string, raw: string): void {
+  private enqueue(queueKey: string, url: string, raw: string, delayMs: number, onAccepted: () => void): void {
     this.stats.pending++;
     const previous = this.queues.get(queueKey) ?? Promise.resolve();
-    const next = previous.then(() => this.deliver(queueKey, url, raw));
+    const next = previous.then(async () => {
+      if (delayMs > 0) await sleep(delayMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+      if (await this.deliver(queueKey, url, raw)) onAccepted();
+    });
     this.queues.set(queueKey, next);
     void next.then(() => {
       this.stats.pending--;
@@ -98,8 +103,8 @@ export class WebhookSender {
     });
   }
 
-  /** Never rejects: a delivery ends accepted, refused, out of attempts, or stopped. */
-  private async deliver(queueKey: string, url: string, raw: string): Promise<void> {
+  /** Never rejects: a delivery ends accepted (true), refused, out of attempts, or stopped. */
+  private async deliver(queueKey: string, url: string, raw: string): Promise<boolean> {
     const { retry, logger } = this.options;
     const signal = this.abort.signal;
     for (let attempt = 1; attempt <= retry.maxAttempts && !signal.aborted; attempt++) {
@@ -108,12 +113,12 @@ export class WebhookSender {
         const status = await this.post(url, raw);
         if (status >= 200 && status < 300) {
           this.stats.delivered++;
-          return;
+          return true;
         }
         if (isPermanentRefusal(status)) {
           this.stats.dropped++;
           logger.warn({ queueKey, url, status, body: raw }, 'webhook refused; not retried');
-          return;
+          return false;
         }
         outcome = `HTTP ${status}`;
       } catch (err) {
@@ -131,6 +136,7 @@ export class WebhookSender {
     }
     this.stats.dropped++;
     if (!signal.aborted) logger.warn({ queueKey, url, attempts: retry.maxAttempts }, 'webhook given up');
+    return false;
   }
 
   /** Exponential with jitter in [d/2, d]: retries from many calls do not arrive in lockstep. */

@@ -146,7 +146,7 @@ describe('lost webhooks', () => {
 describe('at-least-once webhooks', () => {
   it('stays exactly-once when a third of the webhooks arrive twice and a fifth never arrive', async () => {
     const chaotic = await startInProcessDialer({
-      simulator: { agents: 4, webhookDuplicateRate: 0.33, webhookDropRate: 0.2 },
+      simulator: { agents: 4, faults: { webhookDuplicateRate: 0.33, webhookDropRate: 0.2 } },
       env: { CALL_SILENCE_SEC: '1', AGENT_POLL_SEC: '0.5' },
     });
     try {
@@ -159,9 +159,9 @@ describe('at-least-once webhooks', () => {
         overDialled: 0,
         violations: 0,
       });
-      const stats = chaotic.simulator.webhookStats();
-      expect(stats.withheld).toBeGreaterThan(0);
-      expect(stats.duplicated).toBeGreaterThan(0);
+      const { injected } = chaotic.simulator.faults();
+      expect(injected.webhooksWithheld).toBeGreaterThan(0);
+      expect(injected.webhooksDuplicated).toBeGreaterThan(0);
     } finally {
       await chaotic.stop();
     }

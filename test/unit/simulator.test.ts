@@ -168,6 +168,7 @@ describe('POST /calls', () => {
     expect((await placeCall(callBody('camp.0.1', 'a1'))).status).toBe(201);
     expect((await placeCall(callBody('camp.1.1', 'a1'))).status).toBe(201);
     sim!.setAgentStatus('a2', 'offline');
+    await sim!.webhooksIdle(); // the dialer has been told
     expect((await placeCall(callBody('camp.2.1', 'a2'))).status).toBe(201);
     expect((await placeCall(callBody('camp.3.1', 'ghost'))).status).toBe(201);
 
@@ -179,6 +180,92 @@ describe('POST /calls', () => {
       ['unknown-agent', 'camp.3.1', 'ghost'],
     ]);
     expect(violations[0]!.detail).toContain('camp.0.1');
+  });
+
+  it('excuses a busy or offline agent only while the dialer cannot know, or within the grace', async () => {
+    const listAgents = () => fetch(`${base}/agents`).then((r) => r.json());
+    await startSim({ agentWebhookUrl: undefined, answerRate: 0, busyRate: 0, failRate: 0, ringSec: [100, 100] });
+    sim!.setAgentStatus('a1', 'offline');
+    sim!.setAgentStatus('a2', 'busy');
+    expect((await placeCall(callBody('camp.0.1', 'a1'))).status).toBe(201); // never told: excused
+    await listAgents(); // told now
+    expect((await placeCall(callBody('camp.1.1', 'a2'))).status).toBe(201);
+    expect(sim!.ledger().violations.map((v) => [v.type, v.callId])).toEqual([['agent-not-idle', 'camp.1.1']]);
+    await sim!.stop();
+
+    await startSim({ agentWebhookUrl: undefined, agentReportGraceMs: 60_000, answerRate: 0, busyRate: 0, failRate: 0 });
+    sim!.setAgentStatus('a1', 'offline');
+    await listAgents();
+    await placeCall(callBody('camp.0.1', 'a1'));
+    expect(sim!.ledger().violations).toEqual([]);
+  });
+});
+
+describe('injected faults', () => {
+  const noOutcome = { answerRate: 0, busyRate: 0, failRate: 0, ringSec: [100, 100] as [number, number] };
+
+  it('answers 503 without placing, or places and drops the connection; a retry finds the same call', async () => {
+    await startSim({ ...noOutcome, faults: { callErrorRate: 1 } });
+    expect((await placeCall(callBody('camp.0.1'))).status).toBe(503);
+    expect(sim!.ledger().calls).toEqual([]);
+
+    sim!.setFaults({ callErrorRate: 0, callLostResponseRate: 1 });
+    await expect(placeCall(callBody('camp.0.1'))).rejects.toThrow();
+    expect(sim!.ledger().calls.map((c) => c.callId)).toEqual(['camp.0.1']);
+
+    sim!.setFaults({ callLostResponseRate: 0 });
+    const retry = await placeCall(callBody('camp.0.1'));
+    expect(retry).toEqual({ status: 200, json: { providerCallId: sim!.ledger().calls[0]!.providerCallId } });
+    expect(sim!.ledger()).toMatchObject({ replays: 1, violations: [] });
+    expect(sim!.faults().injected).toMatchObject({ callErrors: 1, callLostResponses: 1 });
+  });
+
+  it('leaves a hung POST /calls unanswered and unplaced', async () => {
+    await startSim({ ...noOutcome, faults: { callHangRate: 1 } });
+    const hung = fetch(`${base}/calls`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'camp.0.1' },
+      body: JSON.stringify(callBody('camp.0.1')),
+      signal: AbortSignal.timeout(200),
+    });
+    await expect(hung).rejects.toThrow();
+    expect(sim!.ledger().calls).toEqual([]);
+    expect(sim!.faults().injected.callHangs).toBe(1);
+  });
+
+  it('refuses the agent listing and loses agent changes while the agent system is down', async () => {
+    await startSim({ faults: { agentSystemDown: true } });
+    const listing = await fetch(`${base}/agents`);
+    expect(listing.status).toBe(503);
+    sim!.setAgentStatus('a1', 'offline');
+    sim!.setFaults({ agentSystemDown: false });
+    sim!.setAgentStatus('a2', 'busy');
+    await sim!.webhooksIdle();
+    expect(receiver.agentEvents('a1')).toEqual([]);
+    expect(receiver.agentEvents('a2').map((e) => e.status)).toEqual(['busy']);
+    expect((await fetch(`${base}/agents`)).status).toBe(200);
+    expect(sim!.faults().injected).toMatchObject({ agentListingsRefused: 1, agentWebhooksLost: 1 });
+  });
+
+  it('delays webhooks and sends some out of their order', async () => {
+    await startSim({ agents: 1, faults: { webhookDelayMs: [5, 10], webhookReorderRate: 1 } });
+    for (const status of ['busy', 'offline', 'idle', 'busy', 'offline', 'idle'] as const) sim!.setAgentStatus('a1', status);
+    await sim!.webhooksIdle();
+    const arrived = receiver.agentEvents('a1').map((e) => e.status);
+    expect([...arrived].sort()).toEqual(['busy', 'busy', 'idle', 'idle', 'offline', 'offline']);
+    expect(sim!.faults().injected).toMatchObject({ webhooksReordered: 6, webhooksDelayed: 6 });
+  });
+
+  it('refuses a bad fault setting over HTTP, alone or with the faults already set', async () => {
+    await startSim({ faults: { callErrorRate: 0.6 } });
+    const post = (body: unknown) =>
+      fetch(`${base}/_sim/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post({ callErrorRate: 2 })).status).toBe(400);
+    expect((await post({ unknownFault: 1 })).status).toBe(400);
+    expect((await post({ callHangRate: 0.5 })).status).toBe(400);
+    const ok = await post({ callHangRate: 0.4, webhookDelayMs: [0, 50] });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { faults: object }).faults).toMatchObject({ callErrorRate: 0.6, callHangRate: 0.4 });
   });
 });
 
@@ -429,6 +516,8 @@ describe('environment of main.ts', () => {
     expect(loadSimulatorEnv({ SIM_AGENT_WEBHOOK_URL: 'off' }).options.agentWebhookUrl).toBeUndefined();
     const counted = loadSimulatorEnv({ SIM_AGENTS: '4', TELEPHONY_API_KEY: 'k' });
     expect(counted.options).toMatchObject({ agents: 4, apiKey: 'k' });
+    const faulty = loadSimulatorEnv({ SIM_FAULTS: '{"callHangRate":0.1,"webhookDelayMs":[0,50]}', SIM_WEBHOOK_DUP_RATE: '0.25' });
+    expect(faulty.options.faults).toEqual({ callHangRate: 0.1, webhookDelayMs: [0, 50], webhookDuplicateRate: 0.25 });
   });
 
   it.each([
@@ -440,6 +529,8 @@ describe('environment of main.ts', () => {
     ['SIM_SEED', '1.5'],
     ['SIM_AGENTS', 'a b'],
     ['SIM_AGENT_WEBHOOK_URL', 'ftp://x'],
+    ['SIM_FAULTS', '{"callHangRate":'],
+    ['SIM_FAULTS', '{"callErrorRate":0.7,"callHangRate":0.7}'],
   ])('refuses a bad %s', (variable, value) => {
     expect(() => loadSimulatorEnv({ [variable]: value })).toThrow(ConfigError);
     try {
