@@ -89,7 +89,7 @@ export class CallEngine {
 
     const now = Date.now();
     this.checkAgentRules(req, now);
-    const record: CallRecord = {
+    const record: Omit<CallRecord, 'firstRequestedAt'> = {
       callId: req.callId,
       providerCallId: `sim-${String(++this.placed).padStart(6, '0')}`,
       to: req.to,

@@ -12,6 +12,8 @@ export interface CallRecord {
   campaignId: string;
   /** Epoch ms. */
   placedAt: number;
+  /** Epoch ms of the first `POST /calls` for this callId, even one that failed or hung. */
+  firstRequestedAt: number;
   status: CallStatus;
   outcome: TerminalCallStatus | null;
   answeredAt: number | null;
@@ -40,14 +42,22 @@ export class Ledger {
   private readonly calls = new Map<string, CallRecord>();
   private readonly liveByAgent = new Map<string, Set<string>>();
   private readonly violations: Violation[] = [];
+  private readonly firstRequests = new Map<string, number>();
   private replays = 0;
 
   get(callId: string): CallRecord | undefined {
     return this.calls.get(callId);
   }
 
-  add(record: CallRecord): void {
-    this.calls.set(record.callId, record);
+  /** A `POST /calls` arrived for `callId`, before any fault or placement. */
+  requested(callId: string, at = Date.now()): void {
+    if (!this.calls.has(callId) && !this.firstRequests.has(callId)) this.firstRequests.set(callId, at);
+  }
+
+  add(record: Omit<CallRecord, 'firstRequestedAt'>): void {
+    const firstRequestedAt = this.firstRequests.get(record.callId) ?? record.placedAt;
+    this.firstRequests.delete(record.callId);
+    this.calls.set(record.callId, { ...record, firstRequestedAt });
     if (record.endedAt === null) this.liveSet(record.agentId).add(record.callId);
   }
 

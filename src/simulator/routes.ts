@@ -61,6 +61,7 @@ export function createApp(deps: RouteDeps): express.Express {
     const key = req.get('idempotency-key');
     if (!key) return sendError(res, 400, 'invalid_request', 'Idempotency-Key header is required');
     if (key !== body.data.callId) return sendError(res, 400, 'invalid_request', 'Idempotency-Key must equal callId');
+    ledger.requested(key);
     const fault = faults.callFault();
     if (fault === 'error') return sendError(res, 503, 'unavailable', 'injected fault: provider error');
     // Never answered: the caller times out; its connection is closed when the simulator stops.
