@@ -3,7 +3,7 @@
  * them to any provider and agent system. Each is idempotent: placeCall by its Idempotency-Key,
  * the others only read.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { AGENT_STATUSES, type AgentStatus, CALL_STATUSES } from '../shared/types';
 import { maskPhone } from '../shared/mask';
@@ -29,6 +29,12 @@ const callSchema = z.object({
   durationSec: z.number().nonnegative().nullish(),
 });
 const agentsSchema = z.object({ agents: z.array(z.object({ id: z.string().min(1), status: z.string() })) });
+
+/**
+ * A placement that starts this long after the workflow decided on it (a worker died, the queue was
+ * backed up) first checks that the agent is still idle: the decision may be older than their status.
+ */
+export const STALE_PLACEMENT_MS = 1_000;
 
 /** 408, 429 and 5xx are worth another try with the same key; other 4xx are the provider's final no. */
 export function isRetryableStatus(status: number): boolean {
@@ -57,56 +63,84 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
     return parsed.data;
   }
 
-  return {
-    async placeCall(input: PlaceCallInput): Promise<PlaceCallResult> {
-      const response = await request(`${deps.telephonyBaseUrl}/calls`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': input.callId, ...providerAuth },
-        body: JSON.stringify({ ...input, statusCallbackUrl: `${deps.publicBaseUrl}/webhooks/call-status` }),
-      });
-      const log = { callId: input.callId, agentId: input.agentId, to: maskPhone(input.to), status: response.status };
-      if (response.ok) {
-        const { providerCallId } = await readJson(response, placedSchema, 'POST /calls');
-        deps.logger.info({ ...log, providerCallId }, 'call placed');
-        return { placed: true, providerCallId };
-      }
-      const text = (await response.text().catch(() => '')).slice(0, 300);
-      if (isRetryableStatus(response.status)) {
-        deps.logger.warn(log, 'provider error, will retry with the same key');
-        throw new Error(`POST /calls answered ${response.status}: ${text}`);
-      }
-      deps.logger.warn(log, 'provider refused the call');
-      return { placed: false, httpStatus: response.status, reason: text || `HTTP ${response.status}` };
-    },
+  async function placeCall(input: PlaceCallInput): Promise<PlaceCallResult> {
+    const unavailable = await agentUnavailableForLatePlacement(input);
+    if (unavailable) {
+      const { callId, agentId } = input;
+      deps.logger.info({ callId, agentId, agentStatus: unavailable.status }, 'late placement: agent not idle, not dialled');
+      return { placed: false, agentUnavailable: unavailable };
+    }
+    const response = await request(`${deps.telephonyBaseUrl}/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': input.callId, ...providerAuth },
+      body: JSON.stringify({ ...input, statusCallbackUrl: `${deps.publicBaseUrl}/webhooks/call-status` }),
+    });
+    const log = { callId: input.callId, agentId: input.agentId, to: maskPhone(input.to), status: response.status };
+    if (response.ok) {
+      const { providerCallId } = await readJson(response, placedSchema, 'POST /calls');
+      deps.logger.info({ ...log, providerCallId }, 'call placed');
+      return { placed: true, providerCallId };
+    }
+    const text = (await response.text().catch(() => '')).slice(0, 300);
+    if (isRetryableStatus(response.status)) {
+      deps.logger.warn(log, 'provider error, will retry with the same key');
+      throw new Error(`POST /calls answered ${response.status}: ${text}`);
+    }
+    deps.logger.warn(log, 'provider refused the call');
+    return { placed: false, httpStatus: response.status, reason: text || `HTTP ${response.status}` };
+  }
 
-    async getCallStatus(callId: string): Promise<CallLookup> {
-      const response = await request(`${deps.telephonyBaseUrl}/calls/${encodeURIComponent(callId)}`, {
-        headers: providerAuth,
-      });
-      if (response.status === 404) return { found: false };
-      if (!response.ok) throw new Error(`GET /calls/${callId} answered ${response.status}`);
-      const call = await readJson(response, callSchema, 'GET /calls/{callId}');
-      return { found: true, status: call.status, ...(call.durationSec == null ? {} : { durationSec: call.durationSec }) };
-    },
+  /**
+   * For a retry or a late start: the agent's status when it is no longer idle, else undefined. A retry
+   * whose call the provider already has goes on, so the same key finds that call. Without an answer
+   * from the agent system the workflow's decision stands: an outage there must not stop dialling.
+   */
+  async function agentUnavailableForLatePlacement(
+    input: PlaceCallInput,
+  ): Promise<{ status: AgentStatus; observedAt: number } | undefined> {
+    const info = activityInfo();
+    const late = info.attempt > 1 || Date.now() - info.currentAttemptScheduledTimestampMs > STALE_PLACEMENT_MS;
+    if (!late) return undefined;
+    try {
+      if (info.attempt > 1 && (await getCallStatus(input.callId)).found) return undefined;
+      const listing = await listAgents();
+      const status = listing.agents.find((a) => a.id === input.agentId)?.status ?? 'offline';
+      return status === 'idle' ? undefined : { status, observedAt: listing.requestedAt };
+    } catch (err) {
+      deps.logger.warn({ callId: input.callId, err: String(err) }, 'late placement: cannot check the agent, dialling');
+      return undefined;
+    }
+  }
 
-    async listAgents(): Promise<AgentListing> {
-      const requestedAt = Date.now();
-      const response = await request(`${deps.agentApiBaseUrl}/agents`);
-      if (!response.ok) {
-        const failure = `GET /agents answered ${response.status}`;
-        if (isRetryableStatus(response.status)) throw new Error(failure);
-        throw ApplicationFailure.nonRetryable(failure, 'AgentSystemRefused');
-      }
-      const { agents } = await readJson(response, agentsSchema, 'GET /agents');
-      // One agent in a state outside the contract must not blind the campaign to all the others.
-      return {
-        agents: agents.map(({ id, status }) => {
-          if (isAgentStatus(status)) return { id, status };
-          deps.logger.warn({ agentId: id, status }, 'agent status outside the contract: taken as offline');
-          return { id, status: 'offline' as const };
-        }),
-        requestedAt,
-      };
-    },
-  };
+  async function getCallStatus(callId: string): Promise<CallLookup> {
+    const response = await request(`${deps.telephonyBaseUrl}/calls/${encodeURIComponent(callId)}`, {
+      headers: providerAuth,
+    });
+    if (response.status === 404) return { found: false };
+    if (!response.ok) throw new Error(`GET /calls/${callId} answered ${response.status}`);
+    const call = await readJson(response, callSchema, 'GET /calls/{callId}');
+    return { found: true, status: call.status, ...(call.durationSec == null ? {} : { durationSec: call.durationSec }) };
+  }
+
+  async function listAgents(): Promise<AgentListing> {
+    const requestedAt = Date.now();
+    const response = await request(`${deps.agentApiBaseUrl}/agents`);
+    if (!response.ok) {
+      const failure = `GET /agents answered ${response.status}`;
+      if (isRetryableStatus(response.status)) throw new Error(failure);
+      throw ApplicationFailure.nonRetryable(failure, 'AgentSystemRefused');
+    }
+    const { agents } = await readJson(response, agentsSchema, 'GET /agents');
+    // One agent in a state outside the contract must not blind the campaign to all the others.
+    return {
+      agents: agents.map(({ id, status }) => {
+        if (isAgentStatus(status)) return { id, status };
+        deps.logger.warn({ agentId: id, status }, 'agent status outside the contract: taken as offline');
+        return { id, status: 'offline' as const };
+      }),
+      requestedAt,
+    };
+  }
+
+  return { placeCall, getCallStatus, listAgents };
 }

@@ -8,10 +8,15 @@ export interface PlaceCallInput {
   campaignId: string;
 }
 
-/** `placed: false` is the provider refusing the call (a 4xx other than 408/429): the attempt ends `failed`. */
+/**
+ * `placed: false` is either the provider refusing the call (a 4xx other than 408/429: the attempt ends
+ * `failed`), or, for a placement that started late, the agent no longer idle: nothing was dialled and
+ * the number waits for another agent.
+ */
 export type PlaceCallResult =
   | { placed: true; providerCallId: string }
-  | { placed: false; httpStatus: number; reason: string };
+  | { placed: false; httpStatus: number; reason: string }
+  | { placed: false; agentUnavailable: { status: AgentStatus; observedAt: number } };
 
 export type CallLookup = { found: false } | { found: true; status: CallStatus; durationSec?: number };
 

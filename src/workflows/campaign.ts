@@ -13,7 +13,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DialerActivities } from '../activities/types';
+import type { DialerActivities, PlaceCallResult } from '../activities/types';
 import type { CampaignProgress } from '../shared/types';
 import {
   agentStatusSignal,
@@ -63,11 +63,10 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
     switch (command.type) {
       case 'placeCall': {
         const { callId } = command.input;
-        return track(
-          placeCall(command.input),
-          (result) => (result.placed ? { type: 'callPlaced', callId } : { type: 'callRefused', callId }),
-          { type: 'callUnconfirmed', callId },
-        );
+        return track(placeCall(command.input), (result) => placementEvent(callId, result), {
+          type: 'callUnconfirmed',
+          callId,
+        });
       }
       case 'lookupCall': {
         const { callId } = command;
@@ -160,6 +159,15 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
     throw ApplicationFailure.create({ message: state.failureReason ?? 'campaign failed', nonRetryable: true });
   }
   return progressOf(state, workflowInfo().workflowId);
+}
+
+function placementEvent(callId: string, result: PlaceCallResult): CampaignEvent {
+  if (result.placed) return { type: 'callPlaced', callId };
+  if ('agentUnavailable' in result) {
+    const { status, observedAt } = result.agentUnavailable;
+    return { type: 'callNotDialled', callId, agentStatus: status, at: observedAt };
+  }
+  return { type: 'callRefused', callId };
 }
 
 function shouldContinueAsNew(input: CampaignInput): boolean {

@@ -25,6 +25,8 @@ export type CampaignEvent =
   | { type: 'callStatus'; callId: string; status: CallStatus; at?: number }
   | { type: 'callPlaced'; callId: string }
   | { type: 'callRefused'; callId: string }
+  /** The placement started late and found the agent no longer idle: nothing was dialled. */
+  | { type: 'callNotDialled'; callId: string; agentStatus: AgentStatus; at: number }
   | { type: 'callUnconfirmed'; callId: string }
   | { type: 'callLookedUp'; callId: string; lookup: CallLookup }
   | { type: 'callLookupFailed'; callId: string }
@@ -89,6 +91,8 @@ function applyEvent(state: CampaignState, event: CampaignEvent, now: number): Ca
     case 'callRefused':
       // The provider's final answer for this number: the contract says such an attempt is not retried.
       return endCall(state, event.callId, 'failed', now, { final: true });
+    case 'callNotDialled':
+      return putBack(state, event.callId, event.agentStatus, observedAt(event.at, now), now);
     case 'callUnconfirmed':
       // The provider may or may not have placed it: look it up at once rather than guess.
       return updateCall(state, event.callId, (call) => ({ ...call, phase: 'unconfirmed', checkDueAt: now }));
@@ -229,6 +233,29 @@ function endCall(
   return finish(next, outcome, 1);
 }
 
+/**
+ * Undoes a dispatch that dialled nothing: the agent takes the status found, and the number is due
+ * again at once with the same attempt, hence the same callId and Idempotency-Key (an earlier request
+ * that reached the provider after all cannot become a second call).
+ */
+function putBack(state: CampaignState, callId: string, agentStatus: AgentStatus, at: number, now: number): CampaignState {
+  const call = state.calls[callId];
+  if (!call) return state;
+  const calls = { ...state.calls };
+  delete calls[callId];
+  let next: CampaignState = { ...state, calls };
+  const agent = next.agents[call.agentId];
+  if (agent && agent.callId === callId) next = withAgent(next, call.agentId, { ...agent, callId: null });
+  next = reportAgent(next, call.agentId, agentStatus, at);
+  const retry = {
+    numberIndex: call.numberIndex,
+    attemptsMade: call.attempt - 1,
+    lastOutcome: call.previousOutcome ?? null,
+    dueAt: now,
+  };
+  return { ...next, retries: [...next.retries, retry] };
+}
+
 function finish(state: CampaignState, outcome: Outcome, count: number): CampaignState {
   return {
     ...state,
@@ -240,7 +267,8 @@ function finish(state: CampaignState, outcome: Outcome, count: number): Campaign
 /** No new attempt after a cancel: a number waiting for a retry has had its last attempt. */
 function cancel(state: CampaignState): CampaignState {
   let next: CampaignState = { ...state, status: 'cancelled', retries: [] };
-  for (const retry of state.retries) next = finish(next, retry.lastOutcome, 1);
+  // A number put back before any attempt ended was never dialled: it stays pending.
+  for (const retry of state.retries) if (retry.lastOutcome !== null) next = finish(next, retry.lastOutcome, 1);
   return next;
 }
 
@@ -279,6 +307,7 @@ function dispatch(state: CampaignState, ctx: ReduceContext, commands: Command[])
       attempt: picked.attempt,
       agentId,
       phase: 'placing',
+      ...(picked.previousOutcome ? { previousOutcome: picked.previousOutcome } : {}),
       status: null,
       placedAt: ctx.now,
       checkDueAt: null,
@@ -309,7 +338,7 @@ export function freeAgents(state: CampaignState): string[] {
 function takeNextNumber(
   state: CampaignState,
   now: number,
-): { state: CampaignState; numberIndex: number; attempt: number } | undefined {
+): { state: CampaignState; numberIndex: number; attempt: number; previousOutcome?: Outcome } | undefined {
   let due = -1;
   state.retries.forEach((r, i) => {
     if (r.dueAt <= now && (due < 0 || r.dueAt < state.retries[due]!.dueAt)) due = i;
@@ -317,7 +346,13 @@ function takeNextNumber(
   if (due >= 0) {
     const retry = state.retries[due]!;
     const retries = state.retries.filter((_, i) => i !== due);
-    return { state: { ...state, retries }, numberIndex: retry.numberIndex, attempt: retry.attemptsMade + 1 };
+    const { numberIndex, attemptsMade, lastOutcome } = retry;
+    return {
+      state: { ...state, retries },
+      numberIndex,
+      attempt: attemptsMade + 1,
+      ...(lastOutcome === null ? {} : { previousOutcome: lastOutcome }),
+    };
   }
   if (state.nextIndex < state.total) {
     return { state: { ...state, nextIndex: state.nextIndex + 1 }, numberIndex: state.nextIndex, attempt: 1 };

@@ -37,6 +37,8 @@ export interface CallState {
   attempt: number;
   agentId: string;
   phase: CallPhase;
+  /** For attempt 2 and up: how the number's previous attempt ended. Absent in runs before it existed. */
+  previousOutcome?: Outcome;
   /** Latest non-terminal status heard, null before any. */
   status: CallStatus | null;
   placedAt: number;
@@ -45,11 +47,14 @@ export interface CallState {
   lookupInFlight: boolean;
 }
 
-/** A number whose last attempt ended unanswered and that will be dialled again. */
+/**
+ * A number to dial again: its last attempt ended unanswered, or a late placement found the agent no
+ * longer idle and dialled nothing (then `lastOutcome` is that of the attempt before, null if none).
+ */
 export interface RetryState {
   numberIndex: number;
   attemptsMade: number;
-  lastOutcome: Outcome;
+  lastOutcome: Outcome | null;
   dueAt: number;
 }
 

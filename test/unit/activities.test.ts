@@ -1,8 +1,9 @@
 /** The activities against a scripted HTTP peer: what they send, and how they classify answers. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
-import { createActivities, isRetryableStatus } from '../../src/activities';
+import { createActivities, isRetryableStatus, STALE_PLACEMENT_MS } from '../../src/activities';
 import type { DialerActivities } from '../../src/activities/types';
 
 interface Seen {
@@ -15,6 +16,8 @@ interface Seen {
 let server: Server;
 let seen: Seen[] = [];
 let reply: { status: number; body: unknown } = { status: 200, body: {} };
+/** Replies by path, for the few tests that need the agent system and the provider to differ. */
+let replyByPath: Record<string, { status: number; body: unknown }> = {};
 let activities: DialerActivities;
 
 beforeAll(async () => {
@@ -23,8 +26,9 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-      res.writeHead(reply.status, { 'content-type': 'application/json' });
-      res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+      const r = replyByPath[req.url!] ?? reply;
+      res.writeHead(r.status, { 'content-type': 'application/json' });
+      res.end(typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -40,14 +44,26 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
   seen = [];
+  replyByPath = {};
 });
 
 const input = { callId: 'c1.0.1', to: '+8613800138000', agentId: 'a1', campaignId: 'c1' };
 
+/** Runs placeCall as Temporal would: a prompt first attempt unless the test says otherwise. */
+function placeCall(attempt = 1, scheduledMsAgo = 0) {
+  const scheduledAt = Date.now() - scheduledMsAgo;
+  const env = new MockActivityEnvironment({
+    attempt,
+    scheduledTimestampMs: scheduledAt,
+    currentAttemptScheduledTimestampMs: scheduledAt,
+  });
+  return env.run(activities.placeCall, input);
+}
+
 describe('placeCall', () => {
   it('posts the call with its id as Idempotency-Key, the bearer key and the webhook URL', async () => {
     reply = { status: 201, body: { providerCallId: 'p-1' } };
-    await expect(activities.placeCall(input)).resolves.toEqual({ placed: true, providerCallId: 'p-1' });
+    await expect(placeCall()).resolves.toEqual({ placed: true, providerCallId: 'p-1' });
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/calls' });
     expect(seen[0]!.headers['idempotency-key']).toBe('c1.0.1');
@@ -60,24 +76,62 @@ describe('placeCall', () => {
 
   it('sends the same key every time it is retried', async () => {
     reply = { status: 200, body: { providerCallId: 'p-1' } };
-    await activities.placeCall(input);
-    await activities.placeCall(input);
+    await placeCall();
+    await placeCall();
     expect(seen.map((s) => s.headers['idempotency-key'])).toEqual(['c1.0.1', 'c1.0.1']);
   });
 
   it.each([400, 403, 404, 409, 422])('treats %i as the provider refusing the call', async (status) => {
     reply = { status, body: { error: 'no' } };
-    await expect(activities.placeCall(input)).resolves.toMatchObject({ placed: false, httpStatus: status });
+    await expect(placeCall()).resolves.toMatchObject({ placed: false, httpStatus: status });
   });
 
   it.each([408, 429, 500, 502, 503])('throws on %i so that Temporal retries with the same key', async (status) => {
     reply = { status, body: {} };
-    await expect(activities.placeCall(input)).rejects.toThrow(String(status));
+    await expect(placeCall()).rejects.toThrow(String(status));
   });
 
   it('throws on a success without a providerCallId (a passing fault of the peer)', async () => {
     reply = { status: 201, body: 'not json' };
-    await expect(activities.placeCall(input)).rejects.toThrow(/unexpected response body/);
+    await expect(placeCall()).rejects.toThrow(/unexpected response body/);
+  });
+});
+
+describe('placeCall started late (a retry, or scheduled over STALE_PLACEMENT_MS ago)', () => {
+  const agents = (status: string) => ({ status: 200, body: { agents: [{ id: 'a1', status }] } });
+
+  it('asks the agent system first, and dials nothing for an agent no longer idle', async () => {
+    replyByPath = { '/agent-system/agents': agents('offline') };
+    const result = await placeCall(1, STALE_PLACEMENT_MS + 500);
+    expect(result).toEqual({ placed: false, agentUnavailable: { status: 'offline', observedAt: expect.any(Number) } });
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /agent-system/agents']);
+  });
+
+  it('dials when the agent is still idle, and a prompt first attempt asks nobody', async () => {
+    replyByPath = { '/agent-system/agents': agents('idle'), '/calls': { status: 201, body: { providerCallId: 'p-1' } } };
+    await expect(placeCall(1, STALE_PLACEMENT_MS + 500)).resolves.toEqual({ placed: true, providerCallId: 'p-1' });
+    await placeCall();
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /agent-system/agents', 'POST /calls', 'POST /calls']);
+  });
+
+  it('on a retry, re-sends the key without asking the agent system when the provider has the call', async () => {
+    replyByPath = {
+      '/calls/c1.0.1': { status: 200, body: { callId: 'c1.0.1', status: 'ringing' } },
+      '/agent-system/agents': agents('busy'),
+      '/calls': { status: 200, body: { providerCallId: 'p-1' } },
+    };
+    await expect(placeCall(2)).resolves.toEqual({ placed: true, providerCallId: 'p-1' });
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /calls/c1.0.1', 'POST /calls']);
+  });
+
+  it('on a retry the provider knows nothing of, checks the agent; an agent system that cannot answer does not stop the call', async () => {
+    replyByPath = {
+      '/calls/c1.0.1': { status: 404, body: {} },
+      '/agent-system/agents': { status: 503, body: {} },
+      '/calls': { status: 201, body: { providerCallId: 'p-2' } },
+    };
+    await expect(placeCall(3)).resolves.toEqual({ placed: true, providerCallId: 'p-2' });
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /calls/c1.0.1', 'GET /agent-system/agents', 'POST /calls']);
   });
 });
 

@@ -346,6 +346,51 @@ describe('numbers and retries', () => {
   });
 });
 
+describe('a placement that started late and found the agent no longer idle', () => {
+  it('dials nothing, takes the status found, and dials the number again with the same call id', () => {
+    const h = new Harness({ numbers: NUMBERS.slice(0, 2) });
+    h.list({ a1: 'idle', a2: 'offline' });
+    expect(h.placed.map((c) => [c.callId, c.agentId])).toEqual([['c1.0.1', 'a1']]);
+    h.advance(10);
+    const cmds = h.send({ type: 'callNotDialled', callId: 'c1.0.1', agentStatus: 'offline', at: h.now - 5 });
+    expect(h.calls(cmds)).toEqual([]);
+    expect(h.state.agents.a1).toMatchObject({ status: 'offline', callId: null });
+    expect(h.progress()).toMatchObject({ pending: 2, inFlight: 0, finished: 0, status: 'running' });
+    expectCountsAddUp(h);
+    // The number goes first to the next free agent, under the same key.
+    expect(h.calls(h.agent('a2', 'idle')).map((c) => [c.callId, c.agentId])).toEqual([['c1.0.1', 'a2']]);
+  });
+
+  it('keeps the outcome of the attempt before, so a cancel finishes that number and leaves a never-dialled one pending', () => {
+    const h = new Harness({ numbers: NUMBERS.slice(0, 2), settings: { maxAttempts: 2, retryDelaySec: 0 } });
+    h.list({ a1: 'idle', a2: 'idle' });
+    h.advance(10);
+    h.status('c1.0.1', 'busy'); // a1 is free again and takes the retry at once
+    expect(h.placed.map((c) => c.callId)).toEqual(['c1.0.1', 'c1.1.1', 'c1.0.2']);
+    h.send({ type: 'callNotDialled', callId: 'c1.0.2', agentStatus: 'busy', at: h.now });
+    h.send({ type: 'callNotDialled', callId: 'c1.1.1', agentStatus: 'offline', at: h.now });
+    expect(h.state.retries.map((r) => [r.numberIndex, r.attemptsMade, r.lastOutcome])).toEqual([
+      [0, 1, 'busy'],
+      [1, 0, null],
+    ]);
+    h.send({ type: 'cancel' });
+    expect(h.progress()).toMatchObject({ status: 'cancelled', finished: 1, pending: 1, outcomes: { busy: 1 } });
+    expect(h.progress().completedAt).not.toBeNull();
+    expectCountsAddUp(h);
+  });
+
+  it('ignores a late result for a call that is no longer in flight', () => {
+    const h = new Harness({ numbers: NUMBERS.slice(0, 2) });
+    h.list({ a1: 'idle' });
+    h.advance(10);
+    h.status('c1.0.1', 'no-answer');
+    expect(h.callOf('a1')).toBe('c1.1.1');
+    const before = h.state;
+    h.send({ type: 'callNotDialled', callId: 'c1.0.1', agentStatus: 'offline', at: h.now });
+    expect(h.state).toBe(before);
+  });
+});
+
 describe('duplicates, reordering and lost webhooks', () => {
   it('ignores duplicate and late statuses for a call that already ended', () => {
     const h = new Harness();
