@@ -84,13 +84,14 @@ export class AgentDirectory {
 
   /**
    * Wrap-up of `callId` is over. Only the call still holding the agent frees them: an operator who
-   * set the agent offline meanwhile, or a later call bridged to them, keeps its status.
+   * set the agent offline meanwhile, or a later call bridged to them, keeps its status. True if freed.
    */
-  release(agentId: string, callId: string): void {
+  release(agentId: string, callId: string): boolean {
     const agent = this.agents.get(agentId);
-    if (!agent || agent.heldBy !== callId) return;
+    if (!agent || agent.heldBy !== callId) return false;
     agent.heldBy = null;
     this.change(agentId, agent, 'idle');
+    return true;
   }
 
   private change(agentId: string, agent: AgentState, status: AgentStatus): void {

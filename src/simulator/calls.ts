@@ -100,6 +100,7 @@ export class CallEngine {
       outcome: null,
       answeredAt: null,
       endedAt: null,
+      wrapUpEndedAt: null,
       durationSec: null,
     };
     ledger.add(record);
@@ -134,7 +135,9 @@ export class CallEngine {
         agents.occupy(agentId, callId);
         clock.after(plan.talkSec, () => {
           this.transition(callId, 'completed', plan.talkSec);
-          clock.after(plan.wrapUpSec, () => agents.release(agentId, callId));
+          clock.after(plan.wrapUpSec, () => {
+            if (agents.release(agentId, callId)) this.deps.ledger.update(callId, { wrapUpEndedAt: Date.now() });
+          });
         });
       });
     });

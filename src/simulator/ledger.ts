@@ -18,6 +18,8 @@ export interface CallRecord {
   outcome: TerminalCallStatus | null;
   answeredAt: number | null;
   endedAt: number | null;
+  /** Answered calls: epoch ms the agent's wrap-up ended (null before, or if someone else set the agent meanwhile). */
+  wrapUpEndedAt: number | null;
   durationSec: number | null;
 }
 

@@ -318,6 +318,8 @@ describe('call lifecycle', () => {
     expect(record).toMatchObject({ status: 'completed', outcome: 'completed', durationSec: 30 });
     expect(record.answeredAt).toBeGreaterThanOrEqual(record.placedAt);
     expect(record.endedAt).toBeGreaterThanOrEqual(record.answeredAt!);
+    // Wrap-up (~80 ms) ends after the call: when the agent is free again for the next call.
+    expect(record.wrapUpEndedAt! - record.endedAt!).toBeGreaterThanOrEqual(60);
   });
 
   it('leaves the agent untouched by an unanswered call', async () => {
