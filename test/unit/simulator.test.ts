@@ -318,8 +318,10 @@ describe('call lifecycle', () => {
     expect(record).toMatchObject({ status: 'completed', outcome: 'completed', durationSec: 30 });
     expect(record.answeredAt).toBeGreaterThanOrEqual(record.placedAt);
     expect(record.endedAt).toBeGreaterThanOrEqual(record.answeredAt!);
-    // Wrap-up (~80 ms) ends after the call: when the agent is free again for the next call.
-    expect(record.wrapUpEndedAt! - record.endedAt!).toBeGreaterThanOrEqual(60);
+    // The call that freed the agent (camp.1.1 took a1 over during camp.0.1's wrap-up) ended its wrap-up ~80 ms after it.
+    const freeing = sim!.ledger().calls.filter((c) => c.wrapUpEndedAt !== null);
+    expect(freeing.map((c) => c.callId)).toEqual(['camp.1.1']);
+    expect(freeing[0]!.wrapUpEndedAt! - freeing[0]!.endedAt!).toBeGreaterThanOrEqual(60);
   });
 
   it('leaves the agent untouched by an unanswered call', async () => {
