@@ -12,8 +12,12 @@ import { unlessNotFound, workflowExists } from './temporal';
 
 export const WEBHOOK_BODY_LIMIT = '64kb';
 
-/** Progress reports that change no decision of the workflow: not worth a history event. */
-const INFORMATIONAL: ReadonlySet<CallStatus> = new Set<CallStatus>(['initiated', 'ringing']);
+/**
+ * Progress reports that change no decision of the workflow, so not worth a history event (four, with
+ * the workflow task): the agent is reserved until the call ends, and only the end frees them. A call
+ * that talks longer than CALL_SILENCE_SEC is looked up once instead.
+ */
+const INFORMATIONAL: ReadonlySet<CallStatus> = new Set<CallStatus>(['initiated', 'ringing', 'answered']);
 
 function jsonOf(req: Request): unknown {
   try {

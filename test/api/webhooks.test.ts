@@ -64,15 +64,15 @@ describe('POST /webhooks/call-status', () => {
 
   it('204 for every status that changes a decision', async () => {
     const before = (await signals(campaignId)).length;
-    for (const status of ['answered', 'no-answer', 'busy', 'failed', 'canceled']) {
+    for (const status of ['completed', 'no-answer', 'busy', 'failed', 'canceled']) {
       await postWebhook(api.app, '/webhooks/call-status', callReport(campaignId, status), { secret }).expect(204);
     }
     expect((await signals(campaignId)).length).toBe(before + 5);
   });
 
-  it('204 without a signal for initiated and ringing (they change no decision)', async () => {
+  it('204 without a signal for initiated, ringing and answered (they change no decision)', async () => {
     const before = await signals(campaignId);
-    for (const status of ['initiated', 'ringing']) {
+    for (const status of ['initiated', 'ringing', 'answered']) {
       await postWebhook(api.app, '/webhooks/call-status', callReport(campaignId, status), { secret }).expect(204);
     }
     expect(await signals(campaignId)).toEqual(before);
