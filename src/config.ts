@@ -17,6 +17,8 @@ const port = z.coerce.number().int().min(1).max(65535);
 const positiveSeconds = z.coerce.number().positive().max(86_400);
 const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
 const optionalSecret = z.string().min(1).optional();
+/** Requests per minute and client; 0 turns the limit off. */
+const perMinute = z.coerce.number().int().min(0).max(100_000_000);
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').default('localhost:7233'),
@@ -33,6 +35,8 @@ const envSchema = z.object({
   SIMULATOR_PORT: port.default(3100),
   AGENT_POLL_SEC: positiveSeconds.default(5),
   CALL_SILENCE_SEC: positiveSeconds.default(60),
+  RATE_LIMIT_PER_MIN: perMinute.default(600),
+  WEBHOOK_RATE_LIMIT_PER_MIN: perMinute.default(300_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -48,6 +52,8 @@ export interface Config {
   builtInSimulator: boolean;
   simulatorPort: number;
   timing: { agentPollSec: number; callSilenceSec: number };
+  /** Requests per minute: management routes per API key (else per IP), webhooks per IP; 0 = no limit. */
+  rateLimit: { perMinute: number; webhooksPerMinute: number };
   logLevel: string;
 }
 
@@ -80,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     builtInSimulator: e.TELEPHONY_BASE_URL === undefined,
     simulatorPort: e.SIMULATOR_PORT,
     timing: { agentPollSec: e.AGENT_POLL_SEC, callSilenceSec: e.CALL_SILENCE_SEC },
+    rateLimit: { perMinute: e.RATE_LIMIT_PER_MIN, webhooksPerMinute: e.WEBHOOK_RATE_LIMIT_PER_MIN },
     logLevel: e.LOG_LEVEL,
   };
 }

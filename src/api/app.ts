@@ -1,5 +1,6 @@
 /** The Express application: routes, request log, error shape. No listening, so tests drive it directly. */
 import express from 'express';
+import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -17,6 +18,13 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Helmet's defaults (nosniff, HSTS, frame and referrer policies...), with the CSP narrowed to
+  // nothing at all: the API only ever answers JSON, so no browser should load or frame anything.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    }),
+  );
   app.use(requestLog(deps.logger));
   // Liveness only: answers while Temporal is down, like every other route that would answer 503.
   app.get('/health', (_req, res) => {

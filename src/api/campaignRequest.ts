@@ -52,7 +52,7 @@ export function readCampaignRequest(format: CampaignFormat, body: unknown, query
   return { meta, values: csv.phones, contacts: csv.contactColumns.length > 0 ? csv.contacts : undefined };
 }
 
-/** Sortable by day, unguessable, and within CAMPAIGN_ID_PATTERN. */
+/** Sortable by day, unguessable, within CAMPAIGN_ID_PATTERN, and with no 9-digit run (8 + '-' + 8). */
 export function generateCampaignId(now: Date): string {
   const day = now.toISOString().slice(0, 10).replace(/-/g, '');
   return `${day}-${randomBytes(6).toString('base64url')}`;

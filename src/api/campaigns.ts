@@ -6,7 +6,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { CAMPAIGN_ID_PATTERN, workflowIdFor } from '../shared/callId';
+import { workflowIdFor } from '../shared/callId';
 import type { CampaignProgress } from '../shared/types';
 import {
   CAMPAIGN_CLOSED,
@@ -26,6 +26,8 @@ import { requireApiKey } from './auth';
 import { campaignStatusOf, listCampaigns } from './campaignList';
 import { campaignFormat, type CampaignCreated, prepareCampaign, readCampaignRequest } from './campaignRequest';
 import { ApiError } from './errors';
+import { managementRateLimit } from './rateLimit';
+import { isCampaignId } from './schemas';
 import { executeUpdateResending, unlessNotFound, withDeadline } from './temporal';
 
 export const CAMPAIGNS_BODY_LIMIT = '10mb';
@@ -81,10 +83,10 @@ async function startCampaign(client: Client, taskQueue: string, input: CampaignI
   return workflowId;
 }
 
-/** Ids outside the pattern cannot name a campaign: answer 404 without asking Temporal. */
+/** Ids no campaign can have (outside the pattern, or phone-like): answer 404 without asking Temporal. */
 function campaignIdParam(req: Request): string {
   const id = req.params.id;
-  if (typeof id !== 'string' || !CAMPAIGN_ID_PATTERN.test(id)) {
+  if (!isCampaignId(id)) {
     throw new ApiError('campaign_not_found', 'no such campaign');
   }
   return id;
@@ -103,6 +105,8 @@ const CONTROLS = { pause: pauseUpdate, resume: resumeUpdate, cancel: cancelUpdat
 
 export function campaignsRouter({ config, client, logger }: AppDeps): Router {
   const router = express.Router();
+  // Limited before the key check, so that guessing keys is limited too.
+  router.use(managementRateLimit(config, logger));
   router.use(requireApiKey(config.apiKey));
 
   router.post(

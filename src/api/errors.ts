@@ -2,21 +2,26 @@
  * The API's one error shape, `{"error": {"code", "message", "details"}}`, and the middleware that turns
  * every thrown error into it. Each code has exactly one HTTP status, so handlers only pick a code.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { isGrpcServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { Logger } from '../logger';
 
-const STATUS_OF_CODE = {
+export const STATUS_OF_CODE = {
   invalid_request: 400,
   no_valid_numbers: 400,
   unauthorized: 401,
   not_found: 404,
+  request_timeout: 408,
   campaign_not_found: 404,
   call_not_found: 404,
   campaign_exists: 409,
   campaign_closed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
+  headers_too_large: 431,
   internal_error: 500,
   temporal_unavailable: 503,
 } as const;
@@ -65,20 +70,23 @@ export function isTemporalUnavailable(err: unknown): boolean {
   return false;
 }
 
-/** Errors thrown by express's body parsers carry a `type` and a 4xx `status`. */
-interface BodyParserError extends Error {
-  type: string;
+/**
+ * Express's own client errors: its body parsers (with a `type`), decompression failures, and the
+ * router's URIError for a path that is not valid percent-encoding. All carry a 4xx `status`.
+ */
+interface HttpClientError extends Error {
   status: number;
+  type?: string;
   limit?: number;
 }
 
-function isBodyParserError(err: unknown): err is BodyParserError {
+function isHttpClientError(err: unknown): err is HttpClientError {
   if (!(err instanceof Error)) return false;
-  const e = err as Partial<BodyParserError>;
-  return typeof e.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
+  const { status } = err as Partial<HttpClientError>;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
-function fromBodyParser(err: BodyParserError): ApiError {
+function fromHttpClientError(err: HttpClientError): ApiError {
   switch (err.type) {
     case 'entity.too.large':
       return new ApiError('payload_too_large', `request body is larger than the limit of ${err.limit ?? '?'} bytes`);
@@ -87,14 +95,17 @@ function fromBodyParser(err: BodyParserError): ApiError {
     case 'charset.unsupported':
     case 'encoding.unsupported':
       return new ApiError('unsupported_media_type', err.message);
-    default:
-      return new ApiError('invalid_request', err.message);
   }
+  if (err instanceof URIError) return new ApiError('invalid_request', 'the path is not valid percent-encoding');
+  if (err.status === 413) return new ApiError('payload_too_large', err.message);
+  if (err.status === 415) return new ApiError('unsupported_media_type', err.message);
+  // e.g. a Content-Encoding: gzip body that is not gzip.
+  return new ApiError('invalid_request', `request cannot be read: ${err.message}`);
 }
 
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (isBodyParserError(err)) return fromBodyParser(err);
+  if (isHttpClientError(err)) return fromHttpClientError(err);
   if (isTemporalUnavailable(err)) {
     return new ApiError('temporal_unavailable', 'Temporal cannot be reached right now; retry later');
   }
@@ -132,6 +143,35 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (apiError.code === 'temporal_unavailable') res.set('Retry-After', String(RETRY_AFTER_SEC));
     res.status(apiError.status).json(apiError.toBody());
   };
+}
+
+/**
+ * For the HTTP server's 'clientError' event: a request Node cannot parse (headers over its 16 KB
+ * limit, bad framing, a timeout) never reaches Express, and Node's own answer has no body. This
+ * answers in the API's error shape instead.
+ */
+export function replyToClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const apiError =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiError('headers_too_large', 'request line and headers are larger than the server takes')
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new ApiError('request_timeout', 'the request took too long to arrive')
+        : new ApiError('invalid_request', 'malformed HTTP request');
+  const body = JSON.stringify(apiError.toBody());
+  socket.end(
+    [
+      `HTTP/1.1 ${apiError.status} ${STATUS_CODES[apiError.status]}`,
+      'Content-Type: application/json; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+      '',
+      body,
+    ].join('\r\n'),
+  );
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {

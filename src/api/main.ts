@@ -5,6 +5,7 @@ import { type Config, loadConfigOrExit } from '../config';
 import { createLogger, type Logger } from '../logger';
 import { stopOnSignals } from '../shutdown';
 import { createApp } from './app';
+import { replyToClientError } from './errors';
 import { createApiClient, createApiConnection, rpcsSettled } from './temporal';
 
 export interface RunningApi {
@@ -38,11 +39,15 @@ function close(server: Server): Promise<void> {
   });
 }
 
+/** The HTTP server of the API: requests Node itself refuses get the API's error shape too. */
+export function createApiServer(app: ReturnType<typeof createApp>): Server {
+  return createServer(app).on('clientError', replyToClientError);
+}
+
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const connection = createApiConnection(config.temporal);
   const client = createApiClient(config.temporal, connection);
-  const app = createApp({ config, client, logger });
-  const server = createServer(app);
+  const server = createApiServer(createApp({ config, client, logger }));
   let port: number;
   try {
     port = await listen(server, config.port);

@@ -1,6 +1,7 @@
 /** Request schemas (zod). Management bodies are strict, so a misspelt field is an error, not a silent default. */
 import { z } from 'zod';
 import { CAMPAIGN_ID_PATTERN } from '../shared/callId';
+import { containsPhoneNumber, PHONE_DIGITS_MIN } from '../shared/mask';
 import { AGENT_STATUSES, CALL_STATUSES, type CampaignSettings } from '../shared/types';
 import { ApiError } from './errors';
 import { type CountryCode, isKnownRegion } from './numbers';
@@ -8,11 +9,32 @@ import { type CountryCode, isKnownRegion } from './numbers';
 /** Agent ids go into visibility queries, so their alphabet is kept free of quotes and spaces. */
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9_.:@+-]{1,128}$/;
 
-export const campaignIdSchema = z.string().regex(CAMPAIGN_ID_PATTERN, 'expected 1-64 characters of [A-Za-z0-9_-]');
+/**
+ * Text that Temporal shows to anyone who can see the namespace (workflow ids, memo, search
+ * attributes) must hold no phone number. A run of 9+ digits may be one, so it is refused, not
+ * masked: the operator sees why, and what Temporal shows is exactly what was sent.
+ */
+function noPhoneNumber(where: string) {
+  return [
+    (value: string) => !containsPhoneNumber(value),
+    `must not contain ${PHONE_DIGITS_MIN} or more digits in a row, which could be a phone number: ` +
+      `${where}, visible to anyone who can see Temporal`,
+  ] as const;
+}
+
+export const campaignIdSchema = z
+  .string()
+  .regex(CAMPAIGN_ID_PATTERN, 'expected 1-64 characters of [A-Za-z0-9_-]')
+  .refine(...noPhoneNumber('the id becomes the workflow id campaign-<id>'));
 export const agentIdSchema = z.string().regex(AGENT_ID_PATTERN, 'expected 1-128 characters of [A-Za-z0-9_.:@+-]');
 
+/** Whether an id can name a campaign at all: the others are unknown without asking Temporal. */
+export function isCampaignId(id: unknown): id is string {
+  return campaignIdSchema.safeParse(id).success;
+}
+
 const agentIdsSchema = z
-  .array(agentIdSchema)
+  .array(agentIdSchema.refine(...noPhoneNumber('agent ids become the CampaignAgents search attribute')))
   .min(1, 'omit agentIds to use every agent')
   .max(10_000)
   .refine((ids) => new Set(ids).size === ids.length, 'agent ids must be unique');
@@ -24,7 +46,12 @@ const regionSchema = z.string().transform((code, ctx): CountryCode => {
   return z.NEVER;
 });
 
-const nameSchema = z.string().trim().min(1).max(200);
+const nameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine(...noPhoneNumber('the name is kept in the workflow memo'));
 const maxAttempts = z.int().min(1).max(10);
 const retryDelaySec = z.int().min(0).max(86_400);
 const concurrency = z.int().min(1);

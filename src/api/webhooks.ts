@@ -6,6 +6,7 @@ import { agentStatusSignal, callStatusSignal } from '../workflows/definitions';
 import { agentCampaignLookup } from './agentCampaigns';
 import type { AppDeps } from './app';
 import { ApiError } from './errors';
+import { webhookRateLimit } from './rateLimit';
 import { agentStatusSchema, callStatusSchema, parseOrThrow } from './schemas';
 import { rawBodyOf, requireWebhookSignature } from './signature';
 import { unlessNotFound, workflowExists } from './temporal';
@@ -29,6 +30,8 @@ function jsonOf(req: Request): unknown {
 
 export function webhooksRouter({ config, client, logger }: AppDeps): Router {
   const router = express.Router();
+  // Its own limit, far above a provider's bursts: never the management routes' (see rateLimit.ts).
+  router.use(webhookRateLimit(config, logger));
   // The signature covers the exact bytes sent, so the body is kept raw and parsed after the check.
   const signed = [express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), requireWebhookSignature(config)];
   const campaignsWithAgent = agentCampaignLookup(client);

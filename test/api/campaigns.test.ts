@@ -9,7 +9,16 @@ import { createApp } from '../../src/api/app';
 import { MAX_NUMBERS } from '../../src/api/campaignRequest';
 import { CAMPAIGN_ID_PATTERN, workflowIdFor } from '../../src/shared/callId';
 import { campaignAgentsKey, campaignStatusKey } from '../../src/workflows/definitions';
-import { campaignExists, nationalNumber, startInput, testApi, type TestApi, uniqueCampaignId, workflowsOnQueue } from './helpers';
+import {
+  campaignExists,
+  expectInvalidFields,
+  nationalNumber,
+  startInput,
+  testApi,
+  type TestApi,
+  uniqueCampaignId,
+  workflowsOnQueue,
+} from './helpers';
 import { eventually } from '../support/eventually';
 
 let api: TestApi;
@@ -31,14 +40,6 @@ function postCsv(csv: string, query: Record<string, string> = {}): request.Test 
 
 async function expectNotStarted(campaignId: string): Promise<void> {
   expect(await campaignExists(api.client, campaignId)).toBe(false);
-}
-
-/** A 400 invalid_request that names at least these failing fields. */
-type InvalidReply = { body: { error: { code: string; details: { fields: Array<{ field: string }> } } } };
-
-function expectInvalidFields(res: InvalidReply, fields: string[]): void {
-  expect(res.body.error.code).toBe('invalid_request');
-  expect(res.body.error.details.fields.map((f) => f.field)).toEqual(expect.arrayContaining(fields));
 }
 
 describe('POST /campaigns (JSON)', () => {

@@ -3,10 +3,11 @@
  * polls (so nothing runs the campaigns), signed webhook requests, and history/visibility checks.
  */
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type express from 'express';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/api/app';
 import { signWebhook } from '../../src/api/signature';
@@ -23,8 +24,11 @@ export interface TestApi {
   config: Config;
 }
 
-/** `env` is the process environment the API would see, on top of the test server's address. */
-export async function testApi(env: Record<string, string> = {}): Promise<TestApi> {
+/**
+ * `env` is the process environment the API would see, on top of the test server's address;
+ * `logger` replaces the silent one (to read what the API logs).
+ */
+export async function testApi(env: Record<string, string> = {}, logger: Logger = silentLogger): Promise<TestApi> {
   const { client } = await testConnection();
   const config = loadConfig({
     TEMPORAL_ADDRESS: testAddress(),
@@ -32,16 +36,18 @@ export async function testApi(env: Record<string, string> = {}): Promise<TestApi
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('api'),
     ...env,
   });
-  return { app: createApp({ config, client, logger: silentLogger }), client, config };
+  return { app: createApp({ config, client, logger }), client, config };
 }
 
+/** Split in two, so that the hex never holds 9 digits in a row (refused as a possible phone number). */
 export function uniqueCampaignId(prefix = 'c'): string {
-  return `${prefix}-${randomBytes(5).toString('hex')}`;
+  const hex = randomBytes(5).toString('hex');
+  return `${prefix}-${hex.slice(0, 5)}-${hex.slice(5)}`;
 }
 
-/** A webhook POST with a valid signature (or the `headers` given instead). */
+/** A webhook POST with a valid signature (or the `headers` given instead); `app` may be a listening server. */
 export function postWebhook(
-  app: express.Express,
+  app: express.Express | Server,
   path: string,
   body: unknown,
   options: { secret?: string; nowSec?: number; headers?: Record<string, string> } = {},
@@ -53,6 +59,14 @@ export function postWebhook(
     .set('content-type', 'application/json')
     .set({ ...signature, ...options.headers })
     .send(raw);
+}
+
+/** A 400 invalid_request that names at least these failing fields. */
+type InvalidReply = { body: { error: { code: string; details: { fields: Array<{ field: string }> } } } };
+
+export function expectInvalidFields(res: InvalidReply, fields: string[]): void {
+  expect(res.body.error.code).toBe('invalid_request');
+  expect(res.body.error.details.fields.map((f) => f.field)).toEqual(expect.arrayContaining(fields));
 }
 
 export async function campaignExists(client: Client, campaignId: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import { runningCampaignsQuery, visibilityString } from '../../src/api/agentCamp
 import { campaignStatusOf } from '../../src/api/campaignList';
 import { campaignFormat, generateCampaignId, prepareCampaign, readCampaignRequest } from '../../src/api/campaignRequest';
 import { ApiError, toApiError } from '../../src/api/errors';
+import { isCampaignId } from '../../src/api/schemas';
 import { CAMPAIGN_ID_PATTERN } from '../../src/shared/callId';
 import { ANY_AGENT, campaignAgentsValue, campaignStatusKey } from '../../src/workflows/definitions';
 
@@ -29,12 +30,13 @@ describe('campaignFormat', () => {
 });
 
 describe('generateCampaignId', () => {
-  it('is URL-safe, within the campaign id pattern, dated, and distinct', () => {
+  it('is URL-safe, a valid campaign id (no phone-like digit run), dated, and distinct', () => {
     const now = new Date('2030-04-05T06:07:08Z');
     const ids = new Set(Array.from({ length: 100 }, () => generateCampaignId(now)));
     expect(ids.size).toBe(100);
     for (const id of ids) {
       expect(id).toMatch(CAMPAIGN_ID_PATTERN);
+      expect(isCampaignId(id)).toBe(true);
       expect(id.startsWith('20300405-')).toBe(true);
       expect(encodeURIComponent(id)).toBe(id);
     }
@@ -70,11 +72,14 @@ describe('readCampaignRequest + prepareCampaign', () => {
   });
 
   it('accepts agent lists too long for the CampaignAgents search attribute, which then says any agent', () => {
-    const agentIds = Array.from({ length: 100 }, (_, i) => `agent-${String(i).padStart(15, '0')}`);
+    // Long ids, but no 9-digit run: such ids are refused (they could be phone numbers).
+    const agentIds = Array.from({ length: 100 }, (_, i) => `agent-${String(i).padStart(3, '0')}-${'x'.repeat(12)}`);
     const { meta } = readCampaignRequest('json', { numbers: ['+8613800138000'], agentIds }, {});
     expect(meta.agentIds).toEqual(agentIds);
     expect(campaignAgentsValue(agentIds)).toEqual([ANY_AGENT]);
     expect(campaignAgentsValue(agentIds.slice(0, 10))).toEqual(agentIds.slice(0, 10));
+    // An agent id from the agent system that looks like a phone number is not published either.
+    expect(campaignAgentsValue(['a1', 'ext-13800138000'])).toEqual([ANY_AGENT]);
   });
 });
 
@@ -134,6 +139,15 @@ describe('toApiError', () => {
       const wrapped = new Error('Failed to start Workflow', { cause: grpc });
       expect(toApiError(wrapped)).toMatchObject({ status: 503, code: 'temporal_unavailable' });
     }
+  });
+
+  it("maps Express's other client errors (bad percent-encoding in a path, a gzip body that is not gzip)", () => {
+    const uriError = Object.assign(new URIError("Failed to decode param '%'"), { status: 400 });
+    expect(toApiError(uriError)).toMatchObject({ status: 400, code: 'invalid_request' });
+    const zlib = Object.assign(new Error('incorrect header check'), { status: 400, code: 'Z_DATA_ERROR' });
+    expect(toApiError(zlib)).toMatchObject({ status: 400, code: 'invalid_request' });
+    const tooLarge = Object.assign(new Error('too big'), { status: 413 });
+    expect(toApiError(tooLarge)).toMatchObject({ status: 413, code: 'payload_too_large' });
   });
 
   it('keeps ApiErrors, and hides anything else behind 500 internal_error', () => {
