@@ -6,7 +6,7 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { AGENT_STATUSES, type AgentStatus, CALL_STATUSES } from '../shared/types';
-import { maskPhone } from '../shared/mask';
+import { maskPhone, maskPhoneNumbers } from '../shared/mask';
 import type { Logger } from '../logger';
 import type { AgentListing, CallLookup, DialerActivities, PlaceCallInput, PlaceCallResult } from './types';
 
@@ -81,7 +81,8 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
       deps.logger.info({ ...log, providerCallId }, 'call placed');
       return { placed: true, providerCallId };
     }
-    const text = (await response.text().catch(() => '')).slice(0, 300);
+    // It ends up in the workflow history: a provider echoing the number must not put it there.
+    const text = maskPhoneNumbers((await response.text().catch(() => '')).slice(0, 300));
     if (isRetryableStatus(response.status)) {
       deps.logger.warn(log, 'provider error, will retry with the same key');
       throw new Error(`POST /calls answered ${response.status}: ${text}`);

@@ -12,6 +12,7 @@ import type {
   CampaignStatus,
   CampaignTiming,
 } from '../shared/types';
+import { containsPhoneNumber } from '../shared/mask';
 
 export const WORKFLOW_TYPE = 'campaignWorkflow';
 
@@ -60,9 +61,11 @@ export const ANY_AGENT = '*';
 /** Temporal refuses a search attribute value over 2 KB of JSON; keep clear of it. */
 const MAX_AGENTS_ATTRIBUTE_BYTES = 1900;
 
+/** The agent ids to publish, or ANY_AGENT when they are too long or one looks like a phone number. */
 export function campaignAgentsValue(agentIds: readonly string[]): string[] {
   const bytes = new TextEncoder().encode(JSON.stringify(agentIds)).length;
-  return bytes <= MAX_AGENTS_ATTRIBUTE_BYTES ? [...agentIds] : [ANY_AGENT];
+  // Ids listed by the agent system are not checked by the API: keep numbers out of visibility anyway.
+  return bytes <= MAX_AGENTS_ATTRIBUTE_BYTES && !agentIds.some(containsPhoneNumber) ? [...agentIds] : [ANY_AGENT];
 }
 
 /** What the dev server and a production cluster must register (`temporal --search-attribute` form). */

@@ -86,6 +86,13 @@ describe('placeCall', () => {
     await expect(placeCall()).resolves.toMatchObject({ placed: false, httpStatus: status });
   });
 
+  it('masks a number the provider echoes, since the reason goes into the workflow history', async () => {
+    reply = { status: 422, body: { error: 'cannot call +8613800138000' } };
+    const result = await placeCall();
+    expect(JSON.stringify(result)).not.toContain('13800138000');
+    expect(result).toMatchObject({ reason: expect.stringContaining('86*********00') });
+  });
+
   it.each([408, 429, 500, 502, 503])('throws on %i so that Temporal retries with the same key', async (status) => {
     reply = { status, body: {} };
     await expect(placeCall()).rejects.toThrow(String(status));
