@@ -27,6 +27,7 @@ it(`loses no number, dials none twice and double-books no agent through every fa
   expect(figures.status).toBe('completed');
   expect({ lost: figures.lost, overDialled: figures.overDialled, doubleBooked: figures.doubleBooked, violations: figures.violations }).toEqual(CLEAN);
   expect(figures.dialsAfterPause).toBe(0);
+  expect(figures.cancel).toEqual({ status: 'cancelled', resumeStatus: 409, resumeCode: 'campaign_closed' });
   expect(figures).toMatchObject({ workerKills: 3, serverKills: 1, apiRestarts: 1, agentSystemOutages: 1 });
   for (const kind of ['callErrors', 'callHangs', 'callLostResponses', 'webhooksWithheld', 'webhooksDuplicated', 'webhooksReordered'] as const) {
     expect(figures.injected[kind]).toBeGreaterThan(0);

@@ -37,11 +37,14 @@ export interface ScenarioFigures extends LedgerFigures {
   injected: InjectedFaults;
   /** Calls first requested more than a second after the pause was accepted (expected 0). */
   dialsAfterPause: number;
+  /** The cancelled campaign: its final status, and the status a resume got afterwards. */
+  cancel: { status: string; resumeStatus: number; resumeCode: unknown };
   seconds: number;
 }
 
 const MAX_ATTEMPTS = 2;
 const CAMPAIGN = 'faults';
+const CANCELLED = 'faults-cancelled';
 
 /** Faults on from the first call to the last; phases add kills, restarts and outages on top. */
 const STEADY_FAULTS: FaultsPatch = {
@@ -206,6 +209,11 @@ export async function runFaultScenario(
     );
     flapping = false;
     const agentFlaps = await flapper;
+
+    // 8. Cancel, still under webhook faults: it ends `cancelled`, and a later resume is refused.
+    const cancelled = await cancelCampaign(api, testNumbers(30, '135'), agentIds, () =>
+      ledger().then((l) => l.calls.filter((c) => c.campaignId === CANCELLED).length),
+    );
     const snapshot = await ledger();
     const figures: ScenarioFigures = {
       scenario: { ...o, maxAttempts: MAX_ATTEMPTS },
@@ -217,6 +225,7 @@ export async function runFaultScenario(
       agentFlaps,
       injected: await injected(),
       dialsAfterPause,
+      cancel: cancelled,
       seconds: Math.round((Date.now() - started) / 1000),
     };
     for (const v of snapshot.violations) note(`violation ${v.type} ${v.callId}: ${v.detail}`);
@@ -239,6 +248,27 @@ async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => bo
   const value = await eventually(read, done, timeoutMs);
   if (!done(value)) throw new Error(`not reached within ${timeoutMs} ms: ${what} (last read: ${JSON.stringify(value)})`);
   return value;
+}
+
+async function cancelCampaign(
+  api: string,
+  numbers: string[],
+  agentIds: string[],
+  dialled: () => Promise<number>,
+): Promise<ScenarioFigures['cancel']> {
+  const created = await postJson(`${api}/campaigns`, { campaignId: CANCELLED, numbers, agentIds });
+  if (created.status !== 201) throw new Error(`campaign not created: ${created.status}`);
+  await until('a few calls of the campaign to cancel', dialled, (n) => n >= 3, 60_000);
+  const cancel = await postJson(`${api}/campaigns/${CANCELLED}/cancel`, {});
+  if (cancel.status !== 200) throw new Error(`cancel answered ${cancel.status}`);
+  const ended = await until(
+    'the cancelled campaign ended',
+    async () => (await getJson<CampaignProgress>(`${api}/campaigns/${CANCELLED}`)).body,
+    (p) => Boolean(p.completedAt),
+    120_000,
+  );
+  const resume = await postJson(`${api}/campaigns/${CANCELLED}/resume`, {});
+  return { status: ended.status, resumeStatus: resume.status, resumeCode: (resume.body as { error?: { code?: unknown } })?.error?.code };
 }
 
 /** Agents going idle, busy and offline at random (seeded) until told to stop; ends with them idle. */
