@@ -19,6 +19,9 @@ const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '
 const optionalSecret = z.string().min(1).optional();
 /** Requests per minute and client; 0 turns the limit off. */
 const perMinute = z.coerce.number().int().min(0).max(100_000_000);
+/** A port where 0 turns the listener off. */
+const optionalPort = z.coerce.number().int().min(0).max(65535);
+const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected host:port');
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').default('localhost:7233'),
@@ -38,6 +41,9 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MIN: perMinute.default(600),
   WEBHOOK_RATE_LIMIT_PER_MIN: perMinute.default(300_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WORKER_CONNECT_TIMEOUT_SEC: z.coerce.number().positive().max(3600).default(60),
+  WORKER_METRICS_PORT: optionalPort.default(9464),
+  TEMPORAL_METRICS_BIND: hostPort.optional(),
 });
 
 export interface Config {
@@ -50,11 +56,21 @@ export interface Config {
   agentApiBaseUrl: string;
   /** True when no provider is configured and the built-in simulator plays provider and agent system. */
   builtInSimulator: boolean;
+  /** False when AGENT_API_BASE_URL is unset and the built-in simulator's URL stands in for it. */
+  agentSystemConfigured: boolean;
   simulatorPort: number;
   timing: { agentPollSec: number; callSilenceSec: number };
   /** Requests per minute: management routes per API key (else per IP), webhooks per IP; 0 = no limit. */
   rateLimit: { perMinute: number; webhooksPerMinute: number };
   logLevel: string;
+  worker: {
+    /** The worker exits non-zero when Temporal does not answer within this. */
+    connectTimeoutSec: number;
+    /** Port of the worker's own GET /metrics; 0 = none. */
+    metricsPort: number;
+    /** host:port where the Temporal SDK serves its own Prometheus metrics; unset = not exported. */
+    temporalMetricsBind?: string;
+  };
 }
 
 /** Validates the environment against a schema; the first problem becomes a ConfigError naming its variable. */
@@ -84,10 +100,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     telephony: { provider: 'http', baseUrl: e.TELEPHONY_BASE_URL ?? simulatorUrl, apiKey: e.TELEPHONY_API_KEY },
     agentApiBaseUrl: e.AGENT_API_BASE_URL ?? simulatorUrl,
     builtInSimulator: e.TELEPHONY_BASE_URL === undefined,
+    agentSystemConfigured: e.AGENT_API_BASE_URL !== undefined,
     simulatorPort: e.SIMULATOR_PORT,
     timing: { agentPollSec: e.AGENT_POLL_SEC, callSilenceSec: e.CALL_SILENCE_SEC },
     rateLimit: { perMinute: e.RATE_LIMIT_PER_MIN, webhooksPerMinute: e.WEBHOOK_RATE_LIMIT_PER_MIN },
     logLevel: e.LOG_LEVEL,
+    worker: {
+      connectTimeoutSec: e.WORKER_CONNECT_TIMEOUT_SEC,
+      metricsPort: e.WORKER_METRICS_PORT,
+      temporalMetricsBind: e.TEMPORAL_METRICS_BIND,
+    },
   };
 }
 

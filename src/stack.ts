@@ -94,7 +94,8 @@ async function withEmbeddedParts(
     });
     await simulator.start(config.simulatorPort);
     stops.push(() => simulator.stop());
-    config = { ...config, webhookSecret };
+    // From here on it is an ordinary provider and agent system at their URLs, with a secret: /readyz says ready.
+    config = { ...config, webhookSecret, builtInSimulator: false, agentSystemConfigured: true };
   }
   return config;
 }

@@ -1,4 +1,7 @@
-/** The Express application: routes, request log, error shape. No listening, so tests drive it directly. */
+/**
+ * The Express application: routes, request ids and log, error shape. No listening, so tests drive it
+ * directly.
+ */
 import express from 'express';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
@@ -6,6 +9,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { campaignsRouter } from './campaigns';
 import { errorHandler, notFoundHandler } from './errors';
+import { opsRouter } from './ops';
 import { requestLog } from './requestLog';
 import { webhooksRouter } from './webhooks';
 
@@ -26,10 +30,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use(requestLog(deps.logger));
-  // Liveness only: answers while Temporal is down, like every other route that would answer 503.
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  app.use(opsRouter(deps));
   app.use('/campaigns', campaignsRouter(deps));
   app.use('/webhooks', webhooksRouter(deps));
   app.use(notFoundHandler);

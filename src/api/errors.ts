@@ -4,9 +4,10 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { isGrpcServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { Logger } from '../logger';
+import { requestIdOf } from './requestLog';
 
 export const STATUS_OF_CODE = {
   invalid_request: 400,
@@ -24,6 +25,7 @@ export const STATUS_OF_CODE = {
   headers_too_large: 431,
   internal_error: 500,
   temporal_unavailable: 503,
+  not_ready: 503,
 } as const;
 
 export type ErrorCode = keyof typeof STATUS_OF_CODE;
@@ -123,6 +125,16 @@ function describeError(err: unknown): string {
   return parts.join(' <- ');
 }
 
+function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(STATUS_OF_CODE, value);
+}
+
+/** The error code a response was answered with (set by errorHandler), for metrics. */
+export function errorCodeOf(res: Response): ErrorCode | undefined {
+  const code: unknown = res.locals.errorCode;
+  return isErrorCode(code) ? code : undefined;
+}
+
 /** Seconds a client is asked to wait before retrying a 503. */
 const RETRY_AFTER_SEC = 5;
 
@@ -138,8 +150,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       const path = req.originalUrl.split('?')[0];
       // An outage of Temporal is expected now and then; anything else is a bug worth an error.
       const level = apiError.code === 'temporal_unavailable' ? 'warn' : 'error';
-      logger[level]({ err: describeError(err), method, path, code: apiError.code }, 'request failed');
+      const requestId = requestIdOf(res);
+      logger[level]({ requestId, err: describeError(err), method, path, code: apiError.code }, 'request failed');
     }
+    res.locals.errorCode = apiError.code;
     if (apiError.code === 'temporal_unavailable') res.set('Retry-After', String(RETRY_AFTER_SEC));
     res.status(apiError.status).json(apiError.toBody());
   };

@@ -43,11 +43,14 @@ function trackerOf(client: Client): RpcTracker {
   return tracker;
 }
 
-/** Every RPC of the API goes through here: bounded in time, and counted so that stop can wait for it. */
-export function withDeadline<T>(client: Client, call: () => Promise<T>): Promise<T> {
+/**
+ * Every RPC of the API goes through here: bounded in time, and counted so that stop can wait for it.
+ * Probes (readiness, metrics) pass a shorter deadline: nobody should wait 10 s for them.
+ */
+export function withDeadline<T>(client: Client, call: () => Promise<T>, deadlineMs = RPC_DEADLINE_MS): Promise<T> {
   const tracker = trackerOf(client);
   tracker.running++;
-  return client.connection.withDeadline(Date.now() + RPC_DEADLINE_MS, call).finally(() => {
+  return client.connection.withDeadline(Date.now() + deadlineMs, call).finally(() => {
     if (--tracker.running === 0) for (const settled of tracker.onSettled.splice(0)) settled();
   });
 }

@@ -1,11 +1,12 @@
 /** The webhooks under /webhooks: call status from the provider, agent status from the agent system. */
-import express, { type Request, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import { callsEnded, WEBHOOK_ROUTES, type WebhookRoute, webhooksReceived, webhooksRejected } from '../metrics/api';
 import { parseCallId, workflowIdFor } from '../shared/callId';
-import type { CallStatus, CallStatusReport } from '../shared/types';
+import { type CallStatus, type CallStatusReport, isTerminalCallStatus, outcomeOf } from '../shared/types';
 import { agentStatusSignal, callStatusSignal } from '../workflows/definitions';
 import { agentCampaignLookup } from './agentCampaigns';
 import type { AppDeps } from './app';
-import { ApiError } from './errors';
+import { ApiError, errorCodeOf } from './errors';
 import { webhookRateLimit } from './rateLimit';
 import { agentStatusSchema, callStatusSchema, parseOrThrow } from './schemas';
 import { rawBodyOf, requireWebhookSignature } from './signature';
@@ -28,8 +29,27 @@ function jsonOf(req: Request): unknown {
   }
 }
 
+function webhookRouteOf(path: string): WebhookRoute | undefined {
+  return WEBHOOK_ROUTES.find((route) => path === `/${route}`);
+}
+
+/** Counts each delivery to a known route once it is answered, refused ones by the error code. */
+const countDeliveries: RequestHandler = (req, res, next) => {
+  const route = webhookRouteOf(req.path);
+  if (route !== undefined) {
+    // 'close' rather than 'finish': a delivery whose sender hung up was received all the same.
+    res.once('close', () => {
+      webhooksReceived.inc({ route });
+      if (res.statusCode >= 400) webhooksRejected.inc({ route, reason: errorCodeOf(res) ?? 'internal_error' });
+    });
+  }
+  next();
+};
+
 export function webhooksRouter({ config, client, logger }: AppDeps): Router {
   const router = express.Router();
+  // First, so that deliveries the rate limit or the signature check refuse are counted too.
+  router.use(countDeliveries);
   // Its own limit, far above a provider's bursts: never the management routes' (see rateLimit.ts).
   router.use(webhookRateLimit(config, logger));
   // The signature covers the exact bytes sent, so the body is kept raw and parsed after the check.
@@ -59,6 +79,7 @@ export function webhooksRouter({ config, client, logger }: AppDeps): Router {
       client.workflow.getHandle(workflowId).signal(callStatusSignal, report),
     );
     if (result.outcome === 'unknown') throw unknownCall;
+    if (result.outcome === 'done' && isTerminalCallStatus(body.status)) callsEnded.inc({ outcome: outcomeOf(body.status) });
     logger.debug({ callId: body.callId, status: body.status, outcome: result.outcome }, 'call status');
     res.status(204).end();
   });

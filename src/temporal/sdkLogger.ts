@@ -3,11 +3,14 @@ import type { Logger } from '../logger';
 
 type SdkLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
-/** Routes the SDK's and the workflows' logs into the process's pino logger (JSON, one line each). */
+/**
+ * Routes the SDK's and the workflows' logs into the process's pino logger (JSON, one line each).
+ * The Runtime is installed once per process, so its other options (e.g. telemetry) come through here.
+ */
 export function installSdkLogger(
   runtime: typeof RuntimeClass,
   logger: Logger,
-  options: Pick<RuntimeOptions, 'shutdownSignals'> = {},
+  options: Pick<RuntimeOptions, 'shutdownSignals' | 'telemetryOptions'> = {},
 ): void {
   const write = (level: SdkLevel, message: string, meta?: Record<string, unknown>): void => {
     const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';

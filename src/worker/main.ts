@@ -1,11 +1,12 @@
 /** `npm run worker`: the Temporal worker (workflows + activities) in the foreground. */
-import { NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfigOrExit } from '../config';
+import { NativeConnection, Runtime, type RuntimeOptions } from '@temporalio/worker';
+import { type Config, loadConfigOrExit } from '../config';
 import { createLogger } from '../logger';
+import { collectProcessMetrics } from '../metrics/registry';
+import { serveMetrics } from '../metrics/server';
+import { WORKER_PROCESS_PREFIX } from '../metrics/worker';
 import { installSdkLogger } from '../temporal/sdkLogger';
 import { activityDepsFrom, createDialerWorker } from './createWorker';
-
-const CONNECT_DEADLINE_MS = 60_000;
 
 async function connectWithin(address: string, deadlineMs: number): Promise<NativeConnection> {
   const giveUpAt = Date.now() + deadlineMs;
@@ -19,15 +20,22 @@ async function connectWithin(address: string, deadlineMs: number): Promise<Nativ
   }
 }
 
+/** The SDK's own worker metrics (task slots, poll and schedule-to-start latencies...) when asked for. */
+function sdkTelemetry(config: Config): Pick<RuntimeOptions, 'telemetryOptions'> {
+  const bindAddress = config.worker.temporalMetricsBind;
+  return bindAddress === undefined ? {} : { telemetryOptions: { metrics: { prometheus: { bindAddress } } } };
+}
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger('worker', config.logLevel);
-  installSdkLogger(Runtime, logger);
+  installSdkLogger(Runtime, logger, sdkTelemetry(config));
   let connection: NativeConnection;
   try {
-    connection = await connectWithin(config.temporal.address, CONNECT_DEADLINE_MS);
+    connection = await connectWithin(config.temporal.address, config.worker.connectTimeoutSec * 1000);
   } catch (err) {
-    logger.fatal({ address: config.temporal.address, err: String(err) }, 'cannot reach Temporal');
+    const { address } = config.temporal;
+    logger.fatal({ address, timeoutSec: config.worker.connectTimeoutSec, err: String(err) }, 'cannot reach Temporal');
     process.exit(1);
   }
   const worker = await createDialerWorker({
@@ -37,9 +45,20 @@ async function main(): Promise<void> {
     workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH || undefined,
     activities: activityDepsFrom(config, logger),
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker ready');
+  collectProcessMetrics(WORKER_PROCESS_PREFIX);
+  const metrics = config.worker.metricsPort === 0 ? undefined : await serveMetrics(config.worker.metricsPort);
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      address: config.temporal.address,
+      metricsPort: metrics?.port ?? null,
+      temporalMetrics: config.worker.temporalMetricsBind ?? null,
+    },
+    'worker ready',
+  );
   // Worker.run() drains and returns on SIGINT/SIGTERM (the SDK runtime's shutdown signals).
   await worker.run();
+  await metrics?.close();
   await connection.close();
   logger.info('worker stopped');
 }

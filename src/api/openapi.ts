@@ -1,0 +1,319 @@
+/**
+ * GET /openapi.json: an OpenAPI 3.1 document generated from the zod schemas that validate the
+ * requests (schemas.ts) and describe the answers (responses.ts), so it cannot drift from them.
+ * OpenAPI 3.1 takes JSON Schema 2020-12 as it is, which is what z.toJSONSchema writes.
+ */
+import { z } from 'zod';
+import { type ErrorCode, STATUS_OF_CODE } from './errors';
+import { REQUEST_ID_HEADER } from './requestLog';
+import {
+  campaignCreatedSchema,
+  campaignProgressSchema,
+  campaignSummarySchema,
+  controlResultSchema,
+  errorBodySchema,
+  healthSchema,
+  readySchema,
+} from './responses';
+import { agentStatusSchema, callStatusSchema, campaignIdSchema, csvQuerySchema, jsonCampaignSchema } from './schemas';
+import { MAX_CLOCK_SKEW_SEC, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature';
+
+type JsonSchema = Record<string, unknown>;
+
+interface Parameter {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required: boolean;
+  description?: string;
+  schema: JsonSchema;
+}
+
+interface Content {
+  schema: JsonSchema;
+}
+
+interface ResponseObject {
+  description: string;
+  headers?: Record<string, { $ref: string }>;
+  content?: Record<string, Content>;
+}
+
+interface Operation {
+  operationId: string;
+  summary: string;
+  tags: string[];
+  security: Array<Record<string, string[]>>;
+  parameters?: Parameter[];
+  requestBody?: { required: boolean; description?: string; content: Record<string, Content> };
+  responses: Record<string, ResponseObject>;
+}
+
+export interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string; description: string };
+  servers: Array<{ url: string }>;
+  tags: Array<{ name: string; description: string }>;
+  paths: Record<string, Partial<Record<'get' | 'post', Operation>>>;
+  components: {
+    schemas: Record<string, JsonSchema>;
+    securitySchemes: Record<string, JsonSchema>;
+    headers: Record<string, { description: string; schema: JsonSchema }>;
+  };
+}
+
+/** Every named schema, by its id in components.schemas. */
+const NAMED_SCHEMAS: Record<string, z.ZodType> = {
+  CampaignRequest: jsonCampaignSchema,
+  CampaignId: campaignIdSchema,
+  CallStatusReport: callStatusSchema,
+  AgentStatusReport: agentStatusSchema,
+  Error: errorBodySchema,
+  CampaignCreated: campaignCreatedSchema,
+  CampaignProgress: campaignProgressSchema,
+  CampaignSummary: campaignSummarySchema,
+  ControlResult: controlResultSchema,
+  Health: healthSchema,
+  Ready: readySchema,
+};
+type SchemaName = keyof typeof NAMED_SCHEMAS;
+
+const ref = (name: SchemaName): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+
+/** Drops what JSON Schema documents carry at their root but an embedded schema does not need. */
+function embedded(schema: JsonSchema): JsonSchema {
+  const { $schema: _schema, $id: _id, ...rest } = schema;
+  return rest;
+}
+
+/** The requests as a client writes them (io: input): defaults are optional, transforms are their input. */
+const TO_JSON = { io: 'input', unrepresentable: 'any' } as const;
+
+function componentSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(NAMED_SCHEMAS)) registry.add(schema, { id });
+  // One call for all, so a schema used inside another (CampaignId) becomes a $ref.
+  const { schemas } = z.toJSONSchema(registry, { ...TO_JSON, uri: (id) => `#/components/schemas/${id}` });
+  return Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, embedded(schema)]));
+}
+
+/** The CSV form's query parameters, one per field of its schema. */
+function csvQueryParameters(): Parameter[] {
+  const schema = z.toJSONSchema(csvQuerySchema, TO_JSON);
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    description: `text/csv bodies only${name === 'agentIds' ? ': comma-separated' : ''}`,
+    schema: property,
+  }));
+}
+
+const json = (schema: JsonSchema): Record<string, Content> => ({ 'application/json': { schema } });
+const withRequestId = { [REQUEST_ID_HEADER]: { $ref: `#/components/headers/${REQUEST_ID_HEADER}` } };
+
+function ok(description: string, content?: Record<string, Content>): ResponseObject {
+  return { description, headers: withRequestId, ...(content === undefined ? {} : { content }) };
+}
+
+/** The error answers of an operation, grouped by status (each code has exactly one). */
+function errors(codes: readonly ErrorCode[]): Record<string, ResponseObject> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(STATUS_OF_CODE[code], [...(byStatus.get(STATUS_OF_CODE[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, group]) => [
+      String(status),
+      { description: group.join(', '), headers: withRequestId, content: json(ref('Error')) },
+    ]),
+  );
+}
+
+const BEARER = [{ bearerAuth: [] }];
+const PUBLIC: Operation['security'] = [];
+/** Any route behind the management limit and key, and any route that asks Temporal. */
+const MANAGED: ErrorCode[] = ['unauthorized', 'rate_limited', 'internal_error'];
+const TEMPORAL: ErrorCode[] = ['temporal_unavailable'];
+
+const idParameter: Parameter = { name: 'id', in: 'path', required: true, description: 'campaign id', schema: ref('CampaignId') };
+
+const signatureHeaders: Parameter[] = [
+  {
+    name: TIMESTAMP_HEADER,
+    in: 'header',
+    required: true,
+    description: `unix seconds; refused when more than ${MAX_CLOCK_SKEW_SEC} s from the server's clock`,
+    schema: { type: 'string', pattern: '^\\d{1,12}$' },
+  },
+  {
+    name: SIGNATURE_HEADER,
+    in: 'header',
+    required: true,
+    description: 'sha256=<hex of HMAC-SHA256(WEBHOOK_SECRET, "<timestamp>.<raw body>")>',
+    schema: { type: 'string', pattern: '^sha256=[0-9a-fA-F]{64}$' },
+  },
+];
+
+function webhook(operationId: string, summary: string, body: SchemaName, codes: ErrorCode[]): Operation {
+  return {
+    operationId,
+    summary,
+    tags: ['webhooks'],
+    security: PUBLIC,
+    parameters: signatureHeaders,
+    requestBody: { required: true, content: json(ref(body)) },
+    responses: {
+      '204': ok('Temporal has durably accepted the report'),
+      ...errors(['invalid_request', 'unauthorized', 'payload_too_large', 'rate_limited', ...codes, 'temporal_unavailable', 'internal_error']),
+    },
+  };
+}
+
+function control(action: 'pause' | 'resume' | 'cancel', summary: string): Operation {
+  return {
+    operationId: `${action}Campaign`,
+    summary,
+    tags: ['campaigns'],
+    security: BEARER,
+    parameters: [idParameter],
+    responses: {
+      '200': ok('the campaign status after the change', json(ref('ControlResult'))),
+      ...errors(['campaign_not_found', 'campaign_closed', ...MANAGED, ...TEMPORAL]),
+    },
+  };
+}
+
+function buildDocument(publicBaseUrl: string): OpenApiDocument {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Campaign dialer API',
+      version: '1',
+      description:
+        'Outbound campaign dialer on Temporal. Every error has the shape of the Error schema. ' +
+        'With API_KEY set, the /campaigns routes and /metrics need Authorization: Bearer <API_KEY>.',
+    },
+    servers: [{ url: publicBaseUrl }],
+    tags: [
+      { name: 'campaigns', description: 'campaign management' },
+      { name: 'webhooks', description: 'status reports from the provider and the agent system, HMAC-signed' },
+      { name: 'operations', description: 'health, readiness, metrics, this document' },
+    ],
+    paths: {
+      '/campaigns': {
+        post: {
+          operationId: 'createCampaign',
+          summary: 'Start a campaign from a batch of numbers',
+          tags: ['campaigns'],
+          security: BEARER,
+          parameters: csvQueryParameters(),
+          requestBody: {
+            required: true,
+            description: 'JSON, or CSV with a header row and a phone column (other fields as query parameters)',
+            content: { ...json(ref('CampaignRequest')), 'text/csv': { schema: { type: 'string' } } },
+          },
+          responses: {
+            '201': ok('started', json(ref('CampaignCreated'))),
+            ...errors([
+              'invalid_request',
+              'no_valid_numbers',
+              'campaign_exists',
+              'payload_too_large',
+              'unsupported_media_type',
+              ...MANAGED,
+              ...TEMPORAL,
+            ]),
+          },
+        },
+        get: {
+          operationId: 'listCampaigns',
+          summary: 'Campaigns, newest first',
+          tags: ['campaigns'],
+          security: BEARER,
+          responses: {
+            '200': ok('campaigns', json({ type: 'array', items: ref('CampaignSummary') })),
+            ...errors([...MANAGED, ...TEMPORAL]),
+          },
+        },
+      },
+      '/campaigns/{id}': {
+        get: {
+          operationId: 'getCampaign',
+          summary: "A campaign's progress",
+          tags: ['campaigns'],
+          security: BEARER,
+          parameters: [idParameter],
+          responses: {
+            '200': ok('progress: total = pending + inFlight + finished', json(ref('CampaignProgress'))),
+            ...errors(['campaign_not_found', ...MANAGED, ...TEMPORAL]),
+          },
+        },
+      },
+      '/campaigns/{id}/pause': { post: control('pause', 'Stop placing new calls; calls in flight end normally') },
+      '/campaigns/{id}/resume': { post: control('resume', 'Go on dialling') },
+      '/campaigns/{id}/cancel': { post: control('cancel', 'End the campaign once calls in flight have ended') },
+      '/webhooks/call-status': {
+        post: webhook('callStatusWebhook', 'A call status from the provider', 'CallStatusReport', ['call_not_found']),
+      },
+      '/webhooks/agent-status': {
+        post: webhook('agentStatusWebhook', 'An agent status from the agent system', 'AgentStatusReport', []),
+      },
+      '/health': { get: liveness('health', 'Liveness (alias of /healthz)') },
+      '/healthz': { get: liveness('healthz', 'Liveness: the process answers') },
+      '/readyz': {
+        get: {
+          operationId: 'readyz',
+          summary: 'Readiness: Temporal answers, and a provider and an agent system are configured',
+          tags: ['operations'],
+          security: PUBLIC,
+          responses: { '200': ok('ready', json(ref('Ready'))), ...errors(['not_ready']) },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics',
+          tags: ['operations'],
+          security: BEARER,
+          responses: {
+            '200': ok('Prometheus text exposition format', { 'text/plain': { schema: { type: 'string' } } }),
+            ...errors(MANAGED),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'openapi',
+          summary: 'This document',
+          tags: ['operations'],
+          security: PUBLIC,
+          responses: { '200': ok('OpenAPI 3.1 document', json({ type: 'object' })) },
+        },
+      },
+    },
+    components: {
+      schemas: componentSchemas(),
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'API_KEY; needed only when the API has one' },
+      },
+      headers: {
+        [REQUEST_ID_HEADER]: {
+          description: 'the request id: the one sent when it matches [A-Za-z0-9._-]{1,64}, else a new one',
+          schema: { type: 'string' },
+        },
+      },
+    },
+  };
+}
+
+function liveness(operationId: string, summary: string): Operation {
+  return { operationId, summary, tags: ['operations'], security: PUBLIC, responses: { '200': ok('alive', json(ref('Health'))) } };
+}
+
+/** Built once per base URL: the schemas never change while the process runs. */
+const documents = new Map<string, OpenApiDocument>();
+
+export function openApiDocument(publicBaseUrl: string): OpenApiDocument {
+  let document = documents.get(publicBaseUrl);
+  if (document === undefined) documents.set(publicBaseUrl, (document = buildDocument(publicBaseUrl)));
+  return document;
+}

@@ -1,0 +1,76 @@
+/**
+ * The API's answers as zod schemas, for the OpenAPI document. The handlers answer with TypeScript
+ * types defined elsewhere; the checks at the bottom fail to compile when a schema and its type part.
+ */
+import { z } from 'zod';
+import type { ControlResult } from '../workflows/definitions';
+import { CAMPAIGN_STATUSES, type CampaignProgress, OUTCOMES } from '../shared/types';
+import type { CampaignCreated } from './campaignRequest';
+import type { CampaignSummary } from './campaignList';
+import { type ErrorBody, type ErrorCode, STATUS_OF_CODE } from './errors';
+import { REJECT_REASONS } from './numbers';
+import { type CheckResults, READINESS_CHECKS, type Ready } from './readiness';
+
+const count = z.int().min(0);
+const campaignStatus = z.enum(CAMPAIGN_STATUSES);
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.enum(Object.keys(STATUS_OF_CODE) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    details: z.unknown().describe('null, or what the code needs: failing fields, limits, failed checks'),
+  }),
+});
+
+export const campaignCreatedSchema = z.object({
+  campaignId: z.string(),
+  workflowId: z.string(),
+  accepted: count,
+  duplicates: count,
+  rejected: z.array(z.object({ index: count, value: z.string(), reason: z.enum(REJECT_REASONS) })),
+});
+
+export const campaignProgressSchema = z.object({
+  campaignId: z.string(),
+  name: z.string(),
+  workflowId: z.string(),
+  status: campaignStatus,
+  total: count,
+  pending: count,
+  inFlight: count,
+  finished: count,
+  outcomes: z.record(z.enum(OUTCOMES), count),
+  agents: z.object({ idle: count, onCall: count, busy: count, offline: count }),
+  createdAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+
+export const campaignSummarySchema = z.object({
+  campaignId: z.string(),
+  name: z.string(),
+  status: campaignStatus,
+  workflowId: z.string(),
+});
+
+export const controlResultSchema = z.object({ status: campaignStatus });
+
+export const healthSchema = z.object({ status: z.literal('ok') });
+
+export const readySchema = z.object({
+  status: z.literal('ready'),
+  checks: z.record(z.enum(READINESS_CHECKS), z.string()).describe("'ok', or why the check failed"),
+});
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Holds<T extends true> = T;
+
+/** Compile-time only: each schema describes exactly what its route answers. */
+export type ResponseSchemasMatch = [
+  Holds<Equal<z.output<typeof errorBodySchema>, ErrorBody>>,
+  Holds<Equal<z.output<typeof campaignCreatedSchema>, CampaignCreated>>,
+  Holds<Equal<z.output<typeof campaignProgressSchema>, CampaignProgress>>,
+  Holds<Equal<z.output<typeof campaignSummarySchema>, CampaignSummary>>,
+  Holds<Equal<z.output<typeof controlResultSchema>, ControlResult>>,
+  Holds<Equal<z.output<typeof readySchema>, Ready>>,
+  Holds<Equal<z.output<typeof readySchema>['checks'], CheckResults>>,
+];
