@@ -1,19 +1,25 @@
-# One image for the API and the worker; the command picks the role.
+# One image for the API, the worker and the simulator; the command picks the role
+# (docker-compose.yml: node dist/src/{api,worker,simulator}/main.js).
+
+# Build: compile TypeScript and prebuild the workflow bundle, so the worker never runs webpack at start.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json \
- && node dist/src/temporal/bundleWorkflows.js dist/workflow-bundle.js
+RUN npm run build
 
+# Runtime: production dependencies and the build output only, run as the image's unprivileged `node` user.
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
+ENV NODE_ENV=production \
+    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+# No install scripts: the only ones left (swc's binary check, a protobufjs version notice) do nothing at run time.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
-EXPOSE 3000
+# API, worker metrics, simulator.
+EXPOSE 3000 9464 3100
 CMD ["node", "dist/src/api/main.js"]

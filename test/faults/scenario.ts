@@ -244,7 +244,7 @@ function outputOf(processes: Managed[]): string {
   return processes.map((p) => `----- ${p.role} (pid ${p.child.pid})\n${p.output()}`).join('\n');
 }
 
-async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number): Promise<T> {
+export async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number): Promise<T> {
   const value = await eventually(read, done, timeoutMs);
   if (!done(value)) throw new Error(`not reached within ${timeoutMs} ms: ${what} (last read: ${JSON.stringify(value)})`);
   return value;
@@ -286,7 +286,7 @@ async function flapAgents(sim: string, agentIds: string[], seed: number, going: 
   return flaps;
 }
 
-async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+export async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
