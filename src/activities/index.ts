@@ -6,6 +6,7 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { AGENT_STATUSES, type AgentStatus, CALL_STATUSES } from '../shared/types';
+import { parseCallId } from '../shared/callId';
 import { maskPhone, maskPhoneNumbers } from '../shared/mask';
 import type { Logger } from '../logger';
 import type { AgentListing, CallLookup, DialerActivities, PlaceCallInput, PlaceCallResult } from './types';
@@ -20,6 +21,13 @@ export interface ActivityDeps {
   /** Per HTTP request; the activity's own timeout bounds it too. */
   requestTimeoutMs?: number;
   fetch?: typeof fetch;
+  /** Where the numbers of chunked batches are read (see src/worker/numberDirectory.ts). */
+  numbers?: NumberDirectory;
+}
+
+export interface NumberDirectory {
+  /** The E.164 number at `numberIndex` of a campaign's batch, held by that number-chunk workflow. */
+  numberAt(chunkWorkflowId: string, numberIndex: number): Promise<string>;
 }
 
 const placedSchema = z.object({ providerCallId: z.string().min(1) });
@@ -70,12 +78,15 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
       deps.logger.info({ callId, agentId, agentStatus: unavailable.status }, 'late placement: agent not idle, not dialled');
       return { placed: false, agentUnavailable: unavailable };
     }
+    const { callId, agentId, campaignId } = input;
+    const to = input.to ?? (await numberOf(input));
+    const statusCallbackUrl = `${deps.publicBaseUrl}/webhooks/call-status`;
     const response = await request(`${deps.telephonyBaseUrl}/calls`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': input.callId, ...providerAuth },
-      body: JSON.stringify({ ...input, statusCallbackUrl: `${deps.publicBaseUrl}/webhooks/call-status` }),
+      headers: { 'content-type': 'application/json', 'idempotency-key': callId, ...providerAuth },
+      body: JSON.stringify({ callId, to, agentId, campaignId, statusCallbackUrl }),
     });
-    const log = { callId: input.callId, agentId: input.agentId, to: maskPhone(input.to), status: response.status };
+    const log = { callId, agentId, to: maskPhone(to), status: response.status };
     if (response.ok) {
       const { providerCallId } = await readJson(response, placedSchema, 'POST /calls');
       deps.logger.info({ ...log, providerCallId }, 'call placed');
@@ -89,6 +100,14 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
     }
     deps.logger.warn(log, 'provider refused the call');
     return { placed: false, httpStatus: response.status, reason: text || `HTTP ${response.status}` };
+  }
+
+  async function numberOf({ callId, chunkWorkflowId }: PlaceCallInput): Promise<string> {
+    const ref = parseCallId(callId);
+    if (chunkWorkflowId === undefined || ref === undefined || !deps.numbers) {
+      throw ApplicationFailure.nonRetryable(`no number for call ${callId}`, 'NumberUnavailable');
+    }
+    return deps.numbers.numberAt(chunkWorkflowId, ref.numberIndex);
   }
 
   /**

@@ -3,7 +3,10 @@ import type { AgentStatus, CallStatus } from '../shared/types';
 
 export interface PlaceCallInput {
   callId: string;
-  to: string;
+  /** Inline batches (campaigns started before number chunks). */
+  to?: string;
+  /** Chunked batches: the number-chunk workflow holding the number (its index is in the callId). */
+  chunkWorkflowId?: string;
   agentId: string;
   campaignId: string;
 }

@@ -7,11 +7,12 @@ import type { Config } from '../config';
 import type { CampaignInput } from '../workflows/definitions';
 import { parseCampaignCsv } from './csv';
 import { ApiError } from './errors';
+import { type ChunkedBatch, chunkBatch } from './numberChunks';
 import { normaliseNumbers, type RejectedNumber } from './numbers';
 import { type CampaignMeta, csvQuerySchema, jsonCampaignSchema, parseOrThrow } from './schemas';
 
 /** Most numbers one request may carry (entries before normalisation). */
-export const MAX_NUMBERS = 20_000;
+export const MAX_NUMBERS = 100_000;
 
 export type CampaignFormat = 'json' | 'csv';
 
@@ -68,6 +69,8 @@ export interface CampaignCreated {
 
 export interface PreparedCampaign {
   input: CampaignInput;
+  /** The numbers, for the number-chunk workflows that hold them (the input only refers to them). */
+  batch: ChunkedBatch;
   summary: Omit<CampaignCreated, 'workflowId'>;
 }
 
@@ -80,11 +83,11 @@ export function prepareCampaign(request: CampaignRequest, timing: Config['timing
   }
   const campaignId = meta.campaignId ?? generateCampaignId(now);
   const contacts = request.contacts;
+  const chunked = chunkBatch(campaignId, batch.numbers, contacts && batch.sourceIndex.map((i) => contacts[i]!));
   const input: CampaignInput = {
     campaignId,
     name: meta.name ?? campaignId,
-    numbers: batch.numbers,
-    ...(contacts === undefined ? {} : { contacts: batch.sourceIndex.map((i) => contacts[i]!) }),
+    chunks: chunked.chunks,
     ...(meta.agentIds === undefined ? {} : { agentIds: meta.agentIds }),
     settings,
     timing: { agentPollSec: timing.agentPollSec, callSilenceSec: timing.callSilenceSec },
@@ -92,6 +95,7 @@ export function prepareCampaign(request: CampaignRequest, timing: Config['timing
   };
   return {
     input,
+    batch: chunked,
     summary: { campaignId, accepted: batch.numbers.length, duplicates: batch.duplicates, rejected: batch.rejected },
   };
 }

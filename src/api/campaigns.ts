@@ -24,13 +24,20 @@ import {
 import type { AppDeps } from './app';
 import { requireApiKey } from './auth';
 import { campaignStatusOf, listCampaigns } from './campaignList';
-import { campaignFormat, type CampaignCreated, prepareCampaign, readCampaignRequest } from './campaignRequest';
+import {
+  campaignFormat,
+  type CampaignCreated,
+  prepareCampaign,
+  type PreparedCampaign,
+  readCampaignRequest,
+} from './campaignRequest';
 import { ApiError } from './errors';
+import { chunkWorkflowIds, endNumberChunks, startNumberChunks } from './numberChunks';
 import { managementRateLimit } from './rateLimit';
 import { isCampaignId } from './schemas';
-import { executeUpdateResending, unlessNotFound, withDeadline } from './temporal';
+import { executeUpdateResending, unlessNotFound, withDeadline, workflowExists } from './temporal';
 
-export const CAMPAIGNS_BODY_LIMIT = '10mb';
+export const CAMPAIGNS_BODY_LIMIT = '25mb';
 
 /** The workflow as the client sees it: lets `start` check the argument's type. */
 type CampaignWorkflow = (input: CampaignInput) => Promise<CampaignProgress>;
@@ -48,12 +55,56 @@ function isInputTooLarge(err: unknown): boolean {
   return false;
 }
 
+const campaignExists = (campaignId: string): ApiError =>
+  new ApiError('campaign_exists', `campaign ${campaignId} already exists`);
+
 const inputTooLarge = (): ApiError =>
   new ApiError('payload_too_large', 'the campaign is too large for Temporal: send fewer numbers or CSV columns', {
     limitBytes: MAX_INPUT_BYTES,
   });
 
-async function startCampaign(client: Client, taskQueue: string, input: CampaignInput): Promise<string> {
+/** What the Temporal UI shows for the run: a one-line summary and details, never a phone number. */
+export interface CampaignUiMetadata {
+  staticSummary: string;
+  staticDetails: string;
+}
+
+const MAX_AGENTS_LISTED = 20;
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * Built from the name, the counts, the agent ids and the settings only: the API refuses names and
+ * agent ids with phone-like digit runs, so nothing here can carry a number.
+ */
+export function campaignUiMetadata(input: CampaignInput, summary: PreparedCampaign['summary']): CampaignUiMetadata {
+  const { agentIds, settings } = input;
+  const agents = agentIds === undefined ? 'every listed agent' : plural(agentIds.length, 'agent');
+  const agentList =
+    agentIds === undefined
+      ? 'every agent the agent system lists at start'
+      : agentIds.slice(0, MAX_AGENTS_LISTED).join(', ') +
+        (agentIds.length > MAX_AGENTS_LISTED ? `, and ${agentIds.length - MAX_AGENTS_LISTED} more` : '');
+  const concurrency =
+    settings.maxConcurrentCalls === null ? 'one call per free agent' : `at most ${settings.maxConcurrentCalls} calls at once`;
+  return {
+    // One line, whatever whitespace the name has.
+    staticSummary: `${input.name.replace(/\s+/g, ' ')}: ${plural(summary.accepted, 'number')}, ${agents}`,
+    staticDetails: [
+      `**Campaign** \`${input.campaignId}\`, created ${input.createdAt}`,
+      `**Numbers**: ${summary.accepted} accepted, ${summary.duplicates} duplicates dropped, ${summary.rejected.length} rejected`,
+      `**Agents**: ${agentList}`,
+      `**Settings**: up to ${plural(settings.maxAttempts, 'attempt')} per number, ${settings.retryDelaySec} s apart; ${concurrency}`,
+      'Live counts: *Current details* below, or the `progress` query in the Queries tab.',
+    ].join('\n\n'),
+  };
+}
+
+async function startCampaign(
+  client: Client,
+  taskQueue: string,
+  input: CampaignInput,
+  metadata: CampaignUiMetadata,
+): Promise<string> {
   const workflowId = workflowIdFor(input.campaignId);
   if (Buffer.byteLength(JSON.stringify(input)) > MAX_INPUT_BYTES) throw inputTooLarge();
   try {
@@ -62,7 +113,8 @@ async function startCampaign(client: Client, taskQueue: string, input: CampaignI
         workflowId,
         taskQueue,
         args: [input],
-        // Phone numbers stay in the input: never in the id, memo or search attributes.
+        ...metadata,
+        // Phone numbers stay in the input: never in the id, memo, search attributes or UI metadata.
         memo: { name: input.name },
         typedSearchAttributes: [
           { key: campaignStatusKey, value: 'running' },
@@ -74,9 +126,7 @@ async function startCampaign(client: Client, taskQueue: string, input: CampaignI
       }),
     );
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new ApiError('campaign_exists', `campaign ${input.campaignId} already exists`);
-    }
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw campaignExists(input.campaignId);
     if (isInputTooLarge(err)) throw inputTooLarge();
     throw err;
   }
@@ -119,8 +169,18 @@ export function campaignsRouter({ config, client, logger }: AppDeps): Router {
     express.text({ type: 'text/csv', limit: CAMPAIGNS_BODY_LIMIT }),
     async (req, res) => {
       const request = readCampaignRequest(campaignFormat(req.get('content-type')), req.body, req.query);
-      const { input, summary } = prepareCampaign(request, config.timing, new Date());
-      const workflowId = await startCampaign(client, config.temporal.taskQueue, input);
+      const { input, batch, summary } = prepareCampaign(request, config.timing, new Date());
+      const { taskQueue } = config.temporal;
+      // Refused before any chunk starts, so a duplicate request leaves nothing behind; a race past
+      // this check is still refused by the campaign's own start, and its chunks are ended.
+      if (await workflowExists(client, workflowIdFor(input.campaignId))) throw campaignExists(input.campaignId);
+      await startNumberChunks(client, taskQueue, batch);
+      const workflowId = await startCampaign(client, taskQueue, input, campaignUiMetadata(input, summary)).catch(
+        async (err: unknown) => {
+          await endNumberChunks(client, chunkWorkflowIds(batch));
+          throw err;
+        },
+      );
       const { campaignId, accepted, duplicates, rejected } = summary;
       logger.info({ campaignId, workflowId, accepted, duplicates, rejected: rejected.length }, 'campaign started');
       const created: CampaignCreated = { ...summary, workflowId };

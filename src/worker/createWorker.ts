@@ -1,7 +1,11 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { DialerActivities } from '../activities/types';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { numberDirectory } from './numberDirectory';
+import { withPlaceCallMetrics } from './placeCallMetrics';
 
 export interface DialerWorkerOptions {
   connection: NativeConnection;
@@ -18,12 +22,23 @@ export function createDialerWorker(options: DialerWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(options.activities),
+    activities: withActivityMetrics(
+      createActivities({
+        // Chunked batches: placeCall reads numbers over the worker's own connection.
+        numbers: numberDirectory(new Client({ connection: options.connection, namespace: options.namespace })),
+        ...options.activities,
+      }),
+    ),
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: require.resolve('../workflows') }),
     ...options.tuning,
   });
+}
+
+/** The activities as the worker runs them: placeCall counted and timed (see placeCallMetrics.ts). */
+function withActivityMetrics(activities: DialerActivities): DialerActivities {
+  return { ...activities, placeCall: withPlaceCallMetrics(activities.placeCall) };
 }
 
 /** The activities' dependencies as a process's configuration gives them. */

@@ -7,8 +7,10 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -24,6 +26,8 @@ import {
   campaignAgentsValue,
   campaignStatusKey,
   cancelUpdate,
+  numbersWorkflowId,
+  releaseNumbersSignal,
   pauseUpdate,
   progressQuery,
   resumeUpdate,
@@ -45,7 +49,11 @@ const { getCallStatus, listAgents } = proxyActivities<DialerActivities>({
 });
 
 export async function campaignWorkflow(input: CampaignInput, carried?: CampaignState): Promise<CampaignProgress> {
-  let state: CampaignState = carried ?? initialState({ ...input, total: input.numbers.length });
+  let state: CampaignState = carried ?? initialState({ ...input, total: totalOf(input) });
+  const { chunks } = input;
+  const numbers = chunks
+    ? { chunkWorkflowId: (numberIndex: number) => numbersWorkflowId(input.campaignId, chunks, numberIndex) }
+    : { inline: input.numbers ?? [] };
   let draining = false;
   let activitiesInFlight = 0;
   let publishedStatus = carried ? state.status : 'running';
@@ -53,7 +61,7 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
   let publishedAgents = carried ? state.agentIds : (input.agentIds ?? null);
 
   function step(event: CampaignEvent): void {
-    const result = reduce(state, event, { now: Date.now(), numbers: input.numbers, startWork: !draining });
+    const result = reduce(state, event, { now: Date.now(), numbers, startWork: !draining });
     state = result.state;
     for (const command of result.commands) run(command);
     publish();
@@ -89,8 +97,10 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
     });
   }
 
-  /** Keeps the search attributes operators filter on in step with the state. */
+  /** Keeps the search attributes operators filter on, and the UI's current details, in step with the state. */
   function publish(): void {
+    // Held in memory and read through the metadata query: no history event, no command.
+    setCurrentDetails(currentDetails(progressOf(state, workflowInfo().workflowId)));
     if (state.status !== publishedStatus) {
       publishedStatus = state.status;
       upsertSearchAttributes([{ key: campaignStatusKey, value: state.status }]);
@@ -111,7 +121,9 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
     }),
   );
   setHandler(agentStatusSignal, (report) => step({ type: 'agentStatus', ...report }));
-  setHandler(progressQuery, () => progressOf(state, workflowInfo().workflowId));
+  setHandler(progressQuery, () => progressOf(state, workflowInfo().workflowId), {
+    description: 'The campaign as GET /campaigns/:id shows it: counts by state and outcome, agents by state. No arguments.',
+  });
 
   const validator = (): void => {
     if (controlRefusal(state) !== null) throw new Error(CAMPAIGN_CLOSED);
@@ -154,11 +166,43 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
   }
 
   await condition(allHandlersFinished);
+  await releaseNumberChunks(input);
   log.info('campaign ended', { campaignId: state.campaignId, status: state.status, finished: state.finished });
   if (state.status === 'failed') {
     throw ApplicationFailure.create({ message: state.failureReason ?? 'campaign failed', nonRetryable: true });
   }
   return progressOf(state, workflowInfo().workflowId);
+}
+
+function totalOf(input: CampaignInput): number {
+  return input.numbers?.length ?? input.chunks?.total ?? 0;
+}
+
+/**
+ * Ends the campaign's number-chunk workflows: nothing will read them again. Awaited: Temporal
+ * drops a signal whose sender has closed before it was delivered.
+ */
+async function releaseNumberChunks({ campaignId, chunks }: CampaignInput): Promise<void> {
+  if (!chunks) return;
+  const count = Math.ceil(chunks.total / chunks.perChunk);
+  const release = (k: number) =>
+    getExternalWorkflowHandle(numbersWorkflowId(campaignId, chunks, k * chunks.perChunk))
+      .signal(releaseNumbersSignal)
+      // One already gone (ended by an operator) holds nothing to release.
+      .catch(() => undefined);
+  await Promise.all(Array.from({ length: count }, (_, k) => release(k)));
+}
+
+/** The Temporal UI's "Current details" of the run: the counts operators watch, as markdown. */
+function currentDetails(p: CampaignProgress): string {
+  const outcomes = Object.entries(p.outcomes)
+    .map(([outcome, n]) => `${outcome} ${n}`)
+    .join(' · ');
+  return [
+    `**${p.status}**: ${p.finished} of ${p.total} finished, ${p.inFlight} in flight, ${p.pending} pending`,
+    `Outcomes: ${outcomes}`,
+    `Agents: ${p.agents.idle} idle, ${p.agents.onCall} on a call, ${p.agents.busy} busy, ${p.agents.offline} offline`,
+  ].join('\n\n');
 }
 
 function placementEvent(callId: string, result: PlaceCallResult): CampaignEvent {

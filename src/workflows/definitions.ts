@@ -19,9 +19,11 @@ export const WORKFLOW_TYPE = 'campaignWorkflow';
 export interface CampaignInput {
   campaignId: string;
   name: string;
-  /** E.164, already normalised and de-duplicated by the API. */
-  numbers: string[];
-  /** Extra CSV columns, by number index; absent when the batch came as JSON. */
+  /** The batch, held in number-chunk workflows (see NumberChunk) so that no run of the campaign carries it. */
+  chunks?: NumberChunks;
+  /** Inline batches of campaigns started before number chunks existed: E.164, by number index. */
+  numbers?: string[];
+  /** Extra CSV columns, by number index, of inline batches. */
   contacts?: Array<Record<string, string>>;
   /** Absent: every agent the agent system lists when the campaign starts. */
   agentIds?: string[];
@@ -31,6 +33,41 @@ export interface CampaignInput {
   /** Continue as new after this many history events, besides when Temporal suggests it (tests, benchmarks). */
   continueAsNewAfterEvents?: number;
 }
+
+/**
+ * A slice of a campaign's batch: numbers [first, first + numbers.length), E.164, normalised and
+ * de-duplicated by the API, with the extra CSV columns of each. Held, each in its own small
+ * workflow, so that a batch of any size never makes a large payload nor a large campaign history.
+ */
+export interface NumberChunk {
+  campaignId: string;
+  first: number;
+  numbers: string[];
+  contacts?: Array<Record<string, string>>;
+}
+
+/** `total` numbers, chunk k holding [k * perChunk, (k + 1) * perChunk); `batchKey` is unique per request. */
+export interface NumberChunks {
+  total: number;
+  perChunk: number;
+  batchKey: string;
+}
+
+export const NUMBERS_WORKFLOW_TYPE = 'campaignNumbersWorkflow';
+/** 5,000 E.164 numbers are about 85 KB of JSON: far under the 512 KiB a payload may take. */
+export const NUMBERS_PER_CHUNK = 5_000;
+
+/**
+ * `.` never appears in a campaign id, so these ids cannot clash with a campaign's own; the batch key
+ * keeps the chunks of two requests for one campaign id apart (only one of them can start it).
+ */
+export function numbersWorkflowId(campaignId: string, chunks: NumberChunks, numberIndex: number): string {
+  return `campaign-numbers-${campaignId}.${chunks.batchKey}.${Math.floor(numberIndex / chunks.perChunk)}`;
+}
+
+export const numberChunkQuery = defineQuery<NumberChunk>('numberChunk');
+/** The campaign has ended: the chunk's numbers are needed no more. */
+export const releaseNumbersSignal = defineSignal('releaseNumbers');
 
 /** An agent status as the workflow receives it: from the webhook, or from a `GET /agents` read. */
 export interface AgentStatusSignal {

@@ -41,8 +41,11 @@ export type Command =
 
 export interface ReduceContext {
   now: number;
-  /** The batch, E.164, indexed like the state's counters. */
-  numbers: readonly string[];
+  /**
+   * Where placeCall finds the number: in the inline batch of a campaign started before number
+   * chunks (put into the call's input), or in the number-chunk workflow holding it (read by the activity).
+   */
+  numbers: { inline: readonly string[] } | { chunkWorkflowId: (numberIndex: number) => string };
   /** False while the workflow drains before continue-as-new: state changes, but no new work starts. */
   startWork: boolean;
 }
@@ -319,7 +322,14 @@ function dispatch(state: CampaignState, ctx: ReduceContext, commands: Command[])
     });
     commands.push({
       type: 'placeCall',
-      input: { callId, to: ctx.numbers[picked.numberIndex]!, agentId, campaignId: next.campaignId },
+      input: {
+        callId,
+        ...('inline' in ctx.numbers
+          ? { to: ctx.numbers.inline[picked.numberIndex]! }
+          : { chunkWorkflowId: ctx.numbers.chunkWorkflowId(picked.numberIndex) }),
+        agentId,
+        campaignId: next.campaignId,
+      },
     });
   }
   return next;

@@ -10,6 +10,7 @@ import { MAX_NUMBERS } from '../../src/api/campaignRequest';
 import { CAMPAIGN_ID_PATTERN, workflowIdFor } from '../../src/shared/callId';
 import { campaignAgentsKey, campaignStatusKey } from '../../src/workflows/definitions';
 import {
+  batchOf,
   campaignExists,
   expectInvalidFields,
   nationalNumber,
@@ -69,12 +70,14 @@ describe('POST /campaigns (JSON)', () => {
     expect(input).toEqual({
       campaignId,
       name: 'Spring renewals',
-      numbers: ['+8613800138000', '+8613800138001'],
+      chunks: { total: 2, perChunk: 5000, batchKey: expect.stringMatching(/^[0-9a-f]{8}$/) },
       agentIds: ['a1', 'a2'],
       settings: { maxAttempts: 3, retryDelaySec: 60, maxConcurrentCalls: 2 },
       timing: { agentPollSec: 7, callSilenceSec: 90 },
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
+    // The numbers live in the chunk workflows, not in the campaign's input.
+    expect(await batchOf(api.client, input)).toMatchObject({ numbers: ['+8613800138000', '+8613800138001'] });
     const description = await api.client.workflow.getHandle(workflowIdFor(campaignId)).describe();
     expect(description.type).toBe('campaignWorkflow');
     expect(description.taskQueue).toBe(api.config.temporal.taskQueue);
@@ -209,17 +212,22 @@ describe('POST /campaigns (JSON)', () => {
     await expectNotStarted(campaignId);
   });
 
-  it(`201 with exactly ${MAX_NUMBERS} numbers`, async () => {
+  it(`201 with exactly ${MAX_NUMBERS} numbers, held in chunks of at most 512 KiB; the campaign input stays small`, async () => {
     const campaignId = uniqueCampaignId('max');
     const numbers = Array.from({ length: MAX_NUMBERS }, (_, i) => nationalNumber(i));
     const res = await postJson({ campaignId, numbers, settings: { defaultRegion: 'CN' } }).expect(201);
     started.push(campaignId);
     expect(res.body).toMatchObject({ accepted: MAX_NUMBERS, duplicates: 0, rejected: [] });
+    const input = await startInput(api.client, campaignId);
+    expect(Buffer.byteLength(JSON.stringify(input))).toBeLessThan(2_000);
+    const batch = await batchOf(api.client, input);
+    expect(batch.numbers).toEqual(numbers.map((n) => `+86${n}`));
+    for (const chunk of batch.chunks) expect(Buffer.byteLength(JSON.stringify(chunk))).toBeLessThan(512 * 1024);
   });
 
-  it('413 payload_too_large for a body over 10 MB, and starts nothing', async () => {
+  it('413 payload_too_large for a body over 25 MB, and starts nothing', async () => {
     const campaignId = uniqueCampaignId('huge');
-    const res = await postJson({ campaignId, name: 'x'.repeat(10 * 1024 * 1024), numbers: ['+8613800138000'] }).expect(
+    const res = await postJson({ campaignId, name: 'x'.repeat(25 * 1024 * 1024), numbers: ['+8613800138000'] }).expect(
       413,
     );
     expect(res.body.error.code).toBe('payload_too_large');
@@ -274,13 +282,15 @@ describe('POST /campaigns (CSV)', () => {
     const input = await startInput(api.client, campaignId);
     expect(input).toMatchObject({
       name: 'CSV import',
+      agentIds: ['a1', 'a2'],
+      settings: { maxAttempts: 2, retryDelaySec: 0, maxConcurrentCalls: 5 },
+    });
+    expect(await batchOf(api.client, input)).toMatchObject({
       numbers: ['+8613800138000', '+8613800138001'],
       contacts: [
         { name: 'Li', plan: 'gold' },
         { name: 'Qian', plan: 'platinum, annual' },
       ],
-      agentIds: ['a1', 'a2'],
-      settings: { maxAttempts: 2, retryDelaySec: 0, maxConcurrentCalls: 5 },
     });
   });
 
@@ -291,7 +301,7 @@ describe('POST /campaigns (CSV)', () => {
     const input = await startInput(api.client, campaignId);
     expect(input.name).toBe(campaignId);
     expect(input.settings).toEqual({ maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null });
-    expect(input).not.toHaveProperty('contacts');
+    expect((await batchOf(api.client, input)).contacts).toBeUndefined();
   });
 
   it('400 invalid_request for bad query parameters, and starts nothing', async () => {
@@ -346,12 +356,23 @@ describe('POST /campaigns (CSV)', () => {
     await expectNotStarted(campaignId);
   });
 
-  it('413 payload_too_large when the contact data would exceed what Temporal takes as input', async () => {
+  it('201 with contact data larger than one payload: smaller chunks, each under 512 KiB', async () => {
     const campaignId = uniqueCampaignId('csvfat');
     const note = 'n'.repeat(2_000);
     const rows = Array.from({ length: 1_500 }, (_, i) => `${nationalNumber(i)},${note}`);
-    const res = await postCsv(['phone,note', ...rows].join('\n'), { campaignId, defaultRegion: 'CN' }).expect(413);
-    expect(res.body.error.code).toBe('payload_too_large');
+    await postCsv(['phone,note', ...rows].join('\n'), { campaignId, defaultRegion: 'CN' }).expect(201);
+    started.push(campaignId);
+    const batch = await batchOf(api.client, await startInput(api.client, campaignId));
+    expect(batch.chunks.length).toBeGreaterThan(1);
+    expect(batch.contacts).toHaveLength(1_500);
+    for (const chunk of batch.chunks) expect(Buffer.byteLength(JSON.stringify(chunk))).toBeLessThan(512 * 1024);
+  });
+
+  it('413 payload_too_large when one row carries more contact data than a chunk holds', async () => {
+    const campaignId = uniqueCampaignId('csvwide');
+    const note = 'n'.repeat(300_000);
+    const res = await postCsv(`phone,note\n${nationalNumber(1)},${note}`, { campaignId, defaultRegion: 'CN' }).expect(413);
+    expect(res.body.error).toMatchObject({ code: 'payload_too_large', details: { limitBytes: 262_144 } });
     await expectNotStarted(campaignId);
   });
 });
@@ -436,12 +457,14 @@ describe('phone numbers in logs', () => {
 
 // Last in the file: the rejected requests above each checked their own id; this catches anything else.
 describe('changes nothing', () => {
-  it('only the 201s started workflows on this file\'s task queue', async () => {
+  it('only the 201s started workflows on this file\'s task queue: their campaigns and number chunks', async () => {
     const expected = started.map(workflowIdFor).sort();
-    const actual = await eventually(
+    const all = await eventually(
       () => workflowsOnQueue(api.client, api.config.temporal.taskQueue),
-      (ids) => ids.length >= expected.length,
+      (ids) => ids.filter((id) => !id.startsWith('campaign-numbers-')).length >= expected.length,
     );
-    expect(actual).toEqual(expected);
+    expect(all.filter((id) => !id.startsWith('campaign-numbers-'))).toEqual(expected);
+    const chunkOwners = all.filter((id) => id.startsWith('campaign-numbers-')).map((id) => id.slice(17).split('.')[0]!);
+    for (const owner of new Set(chunkOwners)) expect(started).toContain(owner);
   });
 });

@@ -13,7 +13,7 @@ import { createApp } from '../../src/api/app';
 import { signWebhook } from '../../src/api/signature';
 import { type Config, loadConfig } from '../../src/config';
 import { workflowIdFor } from '../../src/shared/callId';
-import type { CampaignInput } from '../../src/workflows/definitions';
+import { type CampaignInput, type NumberChunk, numbersWorkflowId } from '../../src/workflows/definitions';
 import { testAddress, testConnection, testNamespace, uniqueTaskQueue } from '../support/temporal';
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -80,11 +80,30 @@ export async function campaignExists(client: Client, campaignId: string): Promis
 }
 
 /** The input the campaign's workflow was started with, read back from its history. */
-export async function startInput(client: Client, campaignId: string): Promise<CampaignInput> {
-  const history = await client.workflow.getHandle(workflowIdFor(campaignId)).fetchHistory();
+async function startArgument<T>(client: Client, workflowId: string): Promise<T> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw new Error(`no start input for ${campaignId}`);
-  return defaultPayloadConverter.fromPayload<CampaignInput>(payload);
+  if (!payload) throw new Error(`no start input for ${workflowId}`);
+  return defaultPayloadConverter.fromPayload<T>(payload);
+}
+
+export function startInput(client: Client, campaignId: string): Promise<CampaignInput> {
+  return startArgument<CampaignInput>(client, workflowIdFor(campaignId));
+}
+
+/** The batch as the campaign's number-chunk workflows hold it, read from their start inputs. */
+export async function batchOf(
+  client: Client,
+  input: CampaignInput,
+): Promise<{ numbers: string[]; contacts: Array<Record<string, string>> | undefined; chunks: NumberChunk[] }> {
+  const { chunks } = input;
+  if (!chunks) throw new Error(`campaign ${input.campaignId} has no number chunks`);
+  const ids = Array.from({ length: Math.ceil(chunks.total / chunks.perChunk) }, (_, k) =>
+    numbersWorkflowId(input.campaignId, chunks, k * chunks.perChunk),
+  );
+  const held = await Promise.all(ids.map((id) => startArgument<NumberChunk>(client, id)));
+  const contacts = held.some((c) => c.contacts) ? held.flatMap((c) => c.contacts ?? []) : undefined;
+  return { numbers: held.flatMap((c) => c.numbers), contacts, chunks: held };
 }
 
 export interface ReceivedSignal {

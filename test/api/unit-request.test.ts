@@ -51,16 +51,28 @@ describe('readCampaignRequest + prepareCampaign', () => {
       agentIds: 'a1,a2',
     });
     const now = new Date('2030-01-01T00:00:00Z');
+    const chunks = { total: 2, perChunk: 5000, batchKey: expect.stringMatching(/^[0-9a-f]{8}$/) };
     expect(prepareCampaign(request, timing, now)).toEqual({
       input: {
         campaignId: 'c1',
         name: 'c1',
-        numbers: ['+8613800138000', '+8613800138001'],
-        contacts: [{ name: 'Li' }, { name: 'Wang' }],
+        chunks,
         agentIds: ['a1', 'a2'],
         settings: { maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null },
         timing,
         createdAt: '2030-01-01T00:00:00.000Z',
+      },
+      // The numbers and their contacts go to the number-chunk workflows, not into the input.
+      batch: {
+        chunks,
+        slices: [
+          {
+            campaignId: 'c1',
+            first: 0,
+            numbers: ['+8613800138000', '+8613800138001'],
+            contacts: [{ name: 'Li' }, { name: 'Wang' }],
+          },
+        ],
       },
       summary: {
         campaignId: 'c1',

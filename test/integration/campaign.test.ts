@@ -3,7 +3,8 @@
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { CampaignState } from '../../src/workflows/state';
-import { type CampaignInput, WORKFLOW_TYPE } from '../../src/workflows/definitions';
+import { type CampaignInput, numbersWorkflowId, WORKFLOW_TYPE } from '../../src/workflows/definitions';
+import { batchOf, startInput } from '../api/helpers';
 import { workflowIdFor } from '../../src/shared/callId';
 import { eventually } from '../support/eventually';
 import { recordHistories } from '../support/histories';
@@ -35,7 +36,9 @@ describe('a campaign end to end', () => {
     expect(dialer.simulator.ledger().calls.filter((c) => c.campaignId === 'e2e-basic')).toHaveLength(40);
 
     const handle = dialer.client.workflow.getHandle(workflowIdFor('e2e-basic'));
-    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    // The run closes once it has released its number chunks, a workflow task after completedAt.
+    const closed = async () => (await handle.describe()).status.name;
+    expect(await eventually(closed, (s) => s === 'COMPLETED')).toBe('COMPLETED');
     await recordHistories(dialer.client, handle.workflowId, 'completed');
     const listedCompleted = async () => {
       const listed = [];
@@ -47,6 +50,33 @@ describe('a campaign end to end', () => {
       return listed;
     };
     expect(await eventually(listedCompleted, (listed) => listed.length === 1)).toHaveLength(1);
+  });
+
+  it('dials a batch held in several number chunks, and ends the chunks with the campaign', async () => {
+    const numbers = testNumbers(12, '136');
+    // ~100 KB of contact data per row: two rows per 256 KiB chunk, so six chunks.
+    const csv = ['phone,note', ...numbers.map((n) => `${n},${'n'.repeat(100_000)}`)].join('\n');
+    const res = await fetch(`${dialer.apiUrl}/campaigns?campaignId=e2e-chunks`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(res.status).toBe(201);
+    const input = await startInput(dialer.client, 'e2e-chunks');
+    expect(input.chunks).toMatchObject({ total: 12, perChunk: 2 });
+    const { chunks } = await batchOf(dialer.client, input);
+    expect(chunks).toHaveLength(6);
+
+    const final = await dialer.waitForEnd('e2e-chunks');
+    expect(checkLedger(dialer.simulator.ledger(), 'e2e-chunks', numbers, final)).toEqual(CLEAN);
+    const chunkStatus = () =>
+      Promise.all(
+        chunks.map(async (c) => {
+          const id = numbersWorkflowId('e2e-chunks', input.chunks!, c.first);
+          return (await dialer.client.workflow.getHandle(id).describe()).status.name;
+        }),
+      );
+    expect(await eventually(chunkStatus, (s) => s.every((n) => n === 'COMPLETED'))).toEqual(chunks.map(() => 'COMPLETED'));
   });
 
   it('is paused, resumed and cancelled by updates, and refuses control once cancelled', async () => {
@@ -82,7 +112,8 @@ describe('a campaign end to end', () => {
     const resumed = await dialer.api('POST', `/campaigns/${id}/resume`);
     expect(resumed.status).toBe(409);
     expect(resumed.body.error.code).toBe('campaign_closed');
-    expect((await dialer.client.workflow.getHandle(workflowIdFor(id)).describe()).status.name).toBe('COMPLETED');
+    const closed = async () => (await dialer.client.workflow.getHandle(workflowIdFor(id)).describe()).status.name;
+    expect(await eventually(closed, (s) => s === 'COMPLETED')).toBe('COMPLETED');
     await recordHistories(dialer.client, workflowIdFor(id), 'controlled');
   });
 

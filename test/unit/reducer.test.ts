@@ -36,7 +36,7 @@ class Harness {
   }
 
   send(event: CampaignEvent, startWork = true): Command[] {
-    const result = reduce(this.state, event, { now: this.now, numbers: this.numbers, startWork });
+    const result = reduce(this.state, event, { now: this.now, numbers: { inline: this.numbers }, startWork });
     this.state = result.state;
     this.commands = result.commands;
     for (const c of result.commands) if (c.type === 'placeCall') this.placed.push(c.input);
@@ -133,6 +133,19 @@ describe('start and agent listing', () => {
     const h = new Harness();
     const [call] = h.calls(h.list({ a1: 'idle' }));
     expect(call).toEqual({ callId: 'c1.0.1', to: NUMBERS[0], agentId: 'a1', campaignId: 'c1' });
+  });
+
+  it('names the number-chunk workflow instead of the number when the batch is held in chunks', () => {
+    const h = new Harness();
+    const chunkWorkflowId = (i: number) => `chunk-${Math.floor(i / 2)}`;
+    const listing = { agents: ['a1', 'a2', 'a3'].map((id) => ({ id, status: 'idle' as const })), requestedAt: h.now };
+    const result = reduce(h.state, { type: 'agentsListed', listing }, { now: h.now, numbers: { chunkWorkflowId }, startWork: true });
+    expect(result.commands).toEqual(
+      ['c1.0.1', 'c1.1.1', 'c1.2.1'].map((callId, i) => ({
+        type: 'placeCall',
+        input: { callId, chunkWorkflowId: `chunk-${Math.floor(i / 2)}`, agentId: `a${i + 1}`, campaignId: 'c1' },
+      })),
+    );
   });
 });
 
