@@ -1,0 +1,67 @@
+/**
+ * `npm run bench`: starts its own dev server, worker process and simulator, runs campaigns through the
+ * API, prints a table and, as the last line of stdout, one JSON object of figures. Progress and logs go
+ * to stderr. `--sweep` raises the offered call rate until p99 dispatch latency passes the knee.
+ */
+import { Cleanup } from './cleanup';
+import { dumpRun } from './dump';
+import { startEnvironment } from './environment';
+import { parseBenchArgs, USAGE, UsageError } from './options';
+import { figuresOf, printJson, printRun, printSweep, sweepFigures } from './report';
+import { runScenario } from './runScenario';
+import { runSweep } from './sweep';
+
+const note = (line: string): void => {
+  process.stderr.write(`[bench] ${line}\n`);
+};
+
+async function main(): Promise<number> {
+  let options: ReturnType<typeof parseBenchArgs>;
+  try {
+    options = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError || (err instanceof TypeError && 'code' in err))) throw err;
+    process.stderr.write(`${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
+  const cleanup = new Cleanup(note);
+  cleanup.onSignals();
+  try {
+    const env = await startEnvironment({
+      agentPollSec: options.agentPollSec,
+      callSilenceSec: options.callSilenceSec,
+      cleanup,
+      note,
+    });
+    if (options.sweep) {
+      const sweep = await runSweep(env, options.scenario, options.sweep, note);
+      const figures = sweepFigures(sweep, options);
+      printRun(sweep.steps[sweep.steps.length - 1]!, figures);
+      printSweep(sweep, figures);
+      if (options.dumpFile) await dumpRun(options.dumpFile, sweep.steps);
+      printJson(figures);
+      return sweep.steps.length > 0 ? 0 : 1;
+    }
+    const run = await runScenario(env, options.scenario, 'run', note);
+    const figures = figuresOf(run, options);
+    printRun(run, figures);
+    if (options.dumpFile) await dumpRun(options.dumpFile, [run]);
+    printJson(figures);
+    return run.completed ? 0 : 1;
+  } finally {
+    await cleanup.run();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    note(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,98 @@
+/**
+ * The dialer's worker as its own OS process (`src/worker/main.ts`, as production runs it), so its
+ * memory is its own and its peak resident size can be read from /proc.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const TAIL_LINES = 40;
+
+export interface WorkerProcess {
+  pid: number;
+  /** Resolves once the worker polls its task queue; rejects if it exits first or times out. */
+  ready: Promise<void>;
+  /** Peak resident set size so far (VmHWM) in MB, or null where /proc is not available. */
+  peakRssMb(): Promise<number | null>;
+  /** SIGTERM (the worker drains), then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function startWorkerProcess(env: Record<string, string>, readyTimeoutMs = 120_000): WorkerProcess {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tail: string[] = [];
+  let sawReady = false;
+  const readyListeners = new Set<() => void>();
+  const onData = (chunk: Buffer): void => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue;
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      if (!sawReady && line.includes('worker ready')) {
+        sawReady = true;
+        for (const listener of readyListeners) listener();
+      }
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (err) => {
+      tail.push(`spawn failed: ${err.message}`);
+      resolve();
+    });
+  });
+  const isRunning = (): boolean => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  // A crash of the bench must not leave the worker running.
+  const killOnExit = (): void => {
+    if (isRunning()) child.kill('SIGKILL');
+  };
+  process.on('exit', killOnExit);
+
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`worker not ready within ${readyTimeoutMs} ms:\n${tail.join('\n')}`)),
+      readyTimeoutMs,
+    );
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    if (sawReady) done();
+    readyListeners.add(done);
+    void exited.then(() => {
+      clearTimeout(timer);
+      if (!sawReady) reject(new Error(`worker exited before it was ready:\n${tail.join('\n')}`));
+    });
+  });
+  // Nobody may be awaiting `ready` when the worker dies later; the rejection is seen through stop().
+  ready.catch(() => undefined);
+
+  return {
+    pid: child.pid ?? -1,
+    ready,
+    async peakRssMb() {
+      if (child.pid === undefined || !isRunning()) return null;
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+      const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
+      return kb === undefined ? null : Number(kb) / 1024;
+    },
+    async stop(graceMs = 15_000) {
+      if (isRunning()) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => {
+          if (isRunning()) child.kill('SIGKILL');
+        }, graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      process.off('exit', killOnExit);
+    },
+  };
+}
