@@ -4,6 +4,7 @@
  * in parallel.
  */
 import { createHmac } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -51,7 +52,10 @@ export class WebhookSender {
   private readonly httpsAgent = new https.Agent({ keepAlive: true });
   private readonly stats: WebhookStats = { delivered: 0, dropped: 0, pending: 0 };
 
-  constructor(private readonly options: WebhookSenderOptions) {}
+  constructor(private readonly options: WebhookSenderOptions) {
+    // Every delivery in flight listens on the one stop signal: hundreds at once are normal here.
+    setMaxListeners(0, this.abort.signal);
+  }
 
   /** `onAccepted` runs once, when the receiver first accepts a copy (2xx). */
   send(queueKey: string, url: string, body: object, onAccepted?: () => void): void {

@@ -29,7 +29,8 @@ export interface Managed {
 export function startProcess(role: Role, env: Record<string, string>): Managed {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY_POINTS[role]], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // Several workers run at once in tests: no metrics port unless a test asks for one.
+    env: { ...process.env, WORKER_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -59,7 +60,14 @@ export function startProcess(role: Role, env: Record<string, string>): Managed {
           reject(new Error(`${role} did not print "${text}" within ${timeoutMs} ms:\n${out.slice(-2000)}`));
         }, timeoutMs);
         listeners.add(check);
-        child.once('exit', () => check());
+        child.once('exit', () => {
+          check();
+          if (!out.includes(text)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`${role} exited before printing "${text}":\n${out.slice(-2000)}`));
+          }
+        });
         check();
       });
     },
