@@ -214,8 +214,15 @@ function placementEvent(callId: string, result: PlaceCallResult): CampaignEvent 
   return { type: 'callRefused', callId };
 }
 
+/**
+ * Well before Temporal's suggestion (4,096 events or 4 MiB), so that a run drains its activities
+ * and hands over still under it, and the replay after a failed hand-over task stays short.
+ */
+const RUN_EVENTS = 3_000;
+const RUN_BYTES = 2 * 1024 * 1024;
+
 function shouldContinueAsNew(input: CampaignInput): boolean {
   const info = workflowInfo();
-  const limit = input.continueAsNewAfterEvents;
-  return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
+  const limit = input.continueAsNewAfterEvents ?? RUN_EVENTS;
+  return info.continueAsNewSuggested || info.historyLength >= limit || info.historySize >= RUN_BYTES;
 }

@@ -30,7 +30,7 @@ export interface CampaignInput {
   settings: CampaignSettings;
   timing: CampaignTiming;
   createdAt: string;
-  /** Continue as new after this many history events, besides when Temporal suggests it (tests, benchmarks). */
+  /** Continue as new after this many history events (default 3,000), or when Temporal suggests it. */
   continueAsNewAfterEvents?: number;
 }
 
