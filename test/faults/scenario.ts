@@ -3,7 +3,6 @@
  * separate processes, one campaign, and every fault of the list injected on purpose while it runs.
  * The simulator's ledger then judges the dialer (see ledgerChecks.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,7 @@ import { type DevServer, freePort, isPortFree, startDevServer } from '../../src/
 import { eventually } from '../support/eventually';
 import { testNumbers } from '../support/inProcessDialer';
 import { checkLedger, type LedgerFigures } from '../support/ledgerChecks';
-import { getJson, type Managed, type Role, startProcess } from '../support/processes';
+import { getJson, type Managed, processDialer } from '../support/processes';
 
 export interface ScenarioOptions {
   numbers: number;
@@ -66,37 +65,16 @@ export async function runFaultScenario(
   const started = Date.now();
   const tmp = await mkdtemp(join(tmpdir(), 'dialer-faults-'));
   const dbFilename = join(tmp, 'temporal.sqlite');
-  const [temporalPort, apiPort, simPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  const api = `http://127.0.0.1:${apiPort}`;
-  const sim = `http://127.0.0.1:${simPort}`;
-  const env: Record<string, string> = {
+  const temporalPort = await freePort();
+  const { api, sim, all, start } = await processDialer('faults', {
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-    TEMPORAL_TASK_QUEUE: `faults-${randomBytes(4).toString('hex')}`,
-    WORKFLOW_BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE!,
-    PORT: String(apiPort),
-    PUBLIC_BASE_URL: api,
-    WEBHOOK_SECRET: randomBytes(16).toString('hex'),
-    TELEPHONY_BASE_URL: sim,
-    AGENT_API_BASE_URL: sim,
-    SIMULATOR_PORT: String(simPort),
     SIM_AGENTS: String(o.agents),
-    SIM_TIME_SCALE: '0.01',
     SIM_SEED: String(o.seed),
     SIM_FAULTS: JSON.stringify(STEADY_FAULTS),
     // The dialer may act on what it knew up to 2 s before a call reaches the provider.
     SIM_AGENT_REPORT_GRACE_MS: '2000',
-    AGENT_POLL_SEC: '1',
     CALL_SILENCE_SEC: '3',
-    LOG_LEVEL: 'info',
-  };
-
-  const all: Managed[] = [];
-  const start = async (role: Role, ready: string): Promise<Managed> => {
-    const p = startProcess(role, env);
-    all.push(p);
-    await p.waitFor(ready);
-    return p;
-  };
+  });
   const startServer = (): Promise<DevServer> => startDevServer({ dbFilename, port: temporalPort, uiPort: null });
 
   let server = await startServer();

@@ -17,7 +17,7 @@ import type { InjectedFaults, LedgerSnapshot } from '../../src/simulator/simulat
 import { freePort } from '../../src/temporal/devServer';
 import { testNumbers } from '../support/inProcessDialer';
 import { checkLedger, CLEAN } from '../support/ledgerChecks';
-import { getJson, type Managed, type Role, startProcess } from '../support/processes';
+import { getJson, type Managed, processDialer } from '../support/processes';
 import { testConnection } from '../support/temporal';
 import { postJson, until } from './scenario';
 
@@ -81,35 +81,14 @@ interface WorkflowMetadata {
 it('SIGTERM to the worker and then to the API mid-campaign: both exit 0 in their grace, nothing is lost or dialled twice', async () => {
   const workerGraceMs = composeGraceMs('worker');
   const apiGraceMs = composeGraceMs('api');
-  const [apiPort, simPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  const api = `http://127.0.0.1:${apiPort}`;
-  const sim = `http://127.0.0.1:${simPort}`;
-  const env: Record<string, string> = {
-    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS!,
-    TEMPORAL_TASK_QUEUE: `sigterm-${randomBytes(4).toString('hex')}`,
-    WORKFLOW_BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE!,
-    PORT: String(apiPort),
-    PUBLIC_BASE_URL: api,
-    WEBHOOK_SECRET: randomBytes(16).toString('hex'),
-    TELEPHONY_BASE_URL: sim,
-    AGENT_API_BASE_URL: sim,
-    SIMULATOR_PORT: String(simPort),
-    WORKER_METRICS_PORT: String(metricsPort),
+  const dialer = await processDialer('sigterm', {
+    WORKER_METRICS_PORT: String(await freePort()),
     SIM_AGENTS: String(AGENTS + 2),
-    SIM_TIME_SCALE: '0.01',
     SIM_SEED: '23',
     // Webhooks lost while the API is down are caught up by polling and lookups.
-    AGENT_POLL_SEC: '1',
     CALL_SILENCE_SEC: '3',
-    LOG_LEVEL: 'info',
-  };
-  const all: Managed[] = [];
-  const start = async (role: Role, ready: string): Promise<Managed> => {
-    const p = startProcess(role, env);
-    all.push(p);
-    await p.waitFor(ready);
-    return p;
-  };
+  });
+  const { api, sim, all, start } = dialer;
 
   const suffix = randomBytes(3).toString('hex');
   const campaignId = `sigterm-${suffix}`;

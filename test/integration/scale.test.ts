@@ -2,14 +2,12 @@
  * Many campaigns on one worker, and one task queue served by two worker processes: the ledger shows
  * the same guarantees as for a single campaign, and both workers take a share of the work.
  */
-import { randomBytes } from 'node:crypto';
 import type { CampaignProgress } from '../../src/shared/types';
 import type { LedgerSnapshot } from '../../src/simulator/simulator';
-import { freePort } from '../../src/temporal/devServer';
 import { eventually } from '../support/eventually';
 import { startInProcessDialer, testNumbers } from '../support/inProcessDialer';
 import { checkLedger, CLEAN } from '../support/ledgerChecks';
-import { getJson, type Managed, type Role, startProcess } from '../support/processes';
+import { getJson, type Managed, processDialer } from '../support/processes';
 
 jest.setTimeout(180_000);
 
@@ -36,32 +34,8 @@ it('runs ten campaigns at once on one worker, each on its own agents', async () 
 });
 
 it('shares one task queue between two worker processes, both doing work', async () => {
-  const [apiPort, simPort] = await Promise.all([freePort(), freePort()]);
-  const api = `http://127.0.0.1:${apiPort}`;
-  const sim = `http://127.0.0.1:${simPort}`;
-  const env = {
-    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS!,
-    TEMPORAL_TASK_QUEUE: `shared-${randomBytes(4).toString('hex')}`,
-    WORKFLOW_BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE!,
-    PORT: String(apiPort),
-    PUBLIC_BASE_URL: api,
-    WEBHOOK_SECRET: randomBytes(16).toString('hex'),
-    TELEPHONY_BASE_URL: sim,
-    AGENT_API_BASE_URL: sim,
-    SIMULATOR_PORT: String(simPort),
-    SIM_AGENTS: '8',
-    SIM_TIME_SCALE: '0.01',
-    SIM_SEED: '5',
-    AGENT_POLL_SEC: '1',
-    LOG_LEVEL: 'info',
-  };
-  const running: Managed[] = [];
-  const start = async (role: Role, ready: string): Promise<Managed> => {
-    const p = startProcess(role, env);
-    running.push(p);
-    await p.waitFor(ready);
-    return p;
-  };
+  const dialer = await processDialer('shared', { SIM_AGENTS: '8', SIM_SEED: '5' });
+  const { api, sim, start } = dialer;
   try {
     const [workerA, workerB] = await Promise.all([
       start('worker', 'worker ready'),
@@ -102,6 +76,6 @@ it('shares one task queue between two worker processes, both doing work', async 
     expect(placedBy(workerA!)).toBeGreaterThan(0);
     expect(placedBy(workerB!)).toBeGreaterThan(0);
   } finally {
-    await Promise.all(running.map((p) => p.kill('SIGTERM')));
+    await Promise.all(dialer.all.map((p) => p.kill('SIGTERM')));
   }
 });

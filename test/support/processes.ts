@@ -4,7 +4,9 @@
  * (one process, so a SIGKILL hits the program itself and leaves no orphan).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { freePort } from '../../src/temporal/devServer';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -81,4 +83,51 @@ export function startProcess(role: Role, env: Record<string, string>): Managed {
 export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
   const res = await fetch(url);
   return { status: res.status, body: (await res.json()) as T };
+}
+
+/** API, simulator and workers as processes on free ports, sharing one environment. */
+export interface ProcessDialer {
+  env: Record<string, string>;
+  /** Base URLs of the API and the simulator. */
+  api: string;
+  sim: string;
+  /** Every process started so far, in start order (killed ones included). */
+  all: Managed[];
+  /** Starts a process of `role` and resolves once it printed `ready`. */
+  start(role: Role, ready: string): Promise<Managed>;
+}
+
+/** `env` adds to (or overrides) what every role needs: ports, URLs, a fresh secret and task queue. */
+export async function processDialer(name: string, env: Record<string, string> = {}): Promise<ProcessDialer> {
+  const [apiPort, simPort] = await Promise.all([freePort(), freePort()]);
+  const api = `http://127.0.0.1:${apiPort}`;
+  const sim = `http://127.0.0.1:${simPort}`;
+  const full: Record<string, string> = {
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: `${name}-${randomBytes(4).toString('hex')}`,
+    WORKFLOW_BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE!,
+    PORT: String(apiPort),
+    PUBLIC_BASE_URL: api,
+    WEBHOOK_SECRET: randomBytes(16).toString('hex'),
+    TELEPHONY_BASE_URL: sim,
+    AGENT_API_BASE_URL: sim,
+    SIMULATOR_PORT: String(simPort),
+    SIM_TIME_SCALE: '0.01',
+    AGENT_POLL_SEC: '1',
+    LOG_LEVEL: 'info',
+    ...env,
+  };
+  const all: Managed[] = [];
+  return {
+    env: full,
+    api,
+    sim,
+    all,
+    async start(role, ready) {
+      const p = startProcess(role, full);
+      all.push(p);
+      await p.waitFor(ready);
+      return p;
+    },
+  };
 }
