@@ -212,16 +212,10 @@ function endCall(
 ): CampaignState {
   const call = state.calls[callId];
   if (!call) return state;
-  const calls = { ...state.calls };
-  delete calls[callId];
-  let next: CampaignState = { ...state, calls };
-
-  const agent = next.agents[call.agentId];
-  if (agent && agent.callId === callId) {
-    next = withAgent(next, call.agentId, { ...agent, callId: null, lastCallEndedAt: at });
-    // After an answered call the agent wraps up: busy until the agent system reports idle after `at`.
-    if (status === 'completed') next = reportAgent(next, call.agentId, 'busy', at, true);
-  }
+  const released = releaseCall(state, call, { lastCallEndedAt: at });
+  // After an answered call the agent wraps up: busy until the agent system reports idle after `at`.
+  const wrapUp = released.freed && status === 'completed';
+  const next = wrapUp ? reportAgent(released.state, call.agentId, 'busy', at, true) : released.state;
 
   const outcome = outcomeOf(status);
   const retry =
@@ -244,12 +238,7 @@ function endCall(
 function putBack(state: CampaignState, callId: string, agentStatus: AgentStatus, at: number, now: number): CampaignState {
   const call = state.calls[callId];
   if (!call) return state;
-  const calls = { ...state.calls };
-  delete calls[callId];
-  let next: CampaignState = { ...state, calls };
-  const agent = next.agents[call.agentId];
-  if (agent && agent.callId === callId) next = withAgent(next, call.agentId, { ...agent, callId: null });
-  next = reportAgent(next, call.agentId, agentStatus, at);
+  const next = reportAgent(releaseCall(state, call).state, call.agentId, agentStatus, at);
   const retry = {
     numberIndex: call.numberIndex,
     attemptsMade: call.attempt - 1,
@@ -257,6 +246,20 @@ function putBack(state: CampaignState, callId: string, agentStatus: AgentStatus,
     dueAt: now,
   };
   return { ...next, retries: [...next.retries, retry] };
+}
+
+/** The call is no longer in flight, and its agent (if still reserved for it) no longer reserved. */
+function releaseCall(
+  state: CampaignState,
+  call: CallState,
+  agentChange: Partial<AgentState> = {},
+): { state: CampaignState; freed: boolean } {
+  const calls = { ...state.calls };
+  delete calls[call.callId];
+  const next: CampaignState = { ...state, calls };
+  const agent = next.agents[call.agentId];
+  if (!agent || agent.callId !== call.callId) return { state: next, freed: false };
+  return { state: withAgent(next, call.agentId, { ...agent, ...agentChange, callId: null }), freed: true };
 }
 
 function finish(state: CampaignState, outcome: Outcome, count: number): CampaignState {
