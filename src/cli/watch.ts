@@ -1,0 +1,72 @@
+/** `status --watch`: polls the campaign until it ends, with a live bar on stderr when it is a terminal. */
+import { SingleBar } from 'cli-progress';
+import type { CampaignProgress } from '../shared/types';
+import { ApiUnavailable, type DialerClient } from './client';
+import { formatAgents, formatOutcomes } from './format';
+
+export interface WatchOptions {
+  intervalMs: number;
+  /** Draw the bar (stderr is a TTY); otherwise poll silently and report only the end. */
+  showBar: boolean;
+  /** How long polls may keep failing with 5xx/network errors before giving up (an API restart is survivable). */
+  outageToleranceMs: number;
+  /** Set on SIGINT: stop polling at the next turn. */
+  signal?: AbortSignal;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+function payloadOf(p: CampaignProgress): Record<string, string> {
+  return { status: p.status, outcomes: formatOutcomes(p.outcomes), agents: formatAgents(p.agents) };
+}
+
+/** Resolves with the last progress seen: ended (completedAt set), or the latest one when aborted. */
+export async function watchCampaign(
+  client: DialerClient,
+  campaignId: string,
+  options: WatchOptions,
+): Promise<CampaignProgress> {
+  // The first read fails fast: a wrong id or a dead API is reported at once, not after the tolerance.
+  let progress = await client.progress(campaignId);
+  if (progress.completedAt !== null) return progress;
+
+  const bar = options.showBar
+    ? new SingleBar({
+        format: ' {bar} {value}/{total} {status} | {outcomes} | agents: {agents}',
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: false,
+      })
+    : undefined;
+  bar?.start(progress.total, progress.finished, payloadOf(progress));
+  let failingSince: number | null = null;
+  try {
+    while (progress.completedAt === null && !options.signal?.aborted) {
+      await sleep(options.intervalMs, options.signal);
+      if (options.signal?.aborted) break;
+      try {
+        progress = await client.progress(campaignId);
+        failingSince = null;
+      } catch (err) {
+        if (!(err instanceof ApiUnavailable)) throw err;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > options.outageToleranceMs) throw err;
+        continue;
+      }
+      bar?.setTotal(progress.total);
+      bar?.update(progress.finished, payloadOf(progress));
+    }
+  } finally {
+    bar?.stop();
+  }
+  return progress;
+}
