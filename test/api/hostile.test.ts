@@ -647,11 +647,14 @@ describe('webhooks', () => {
     );
   });
 
-  it('POST /webhooks/call-status, validly signed: malformed JSON, wrong types, prototype keys', async () => {
+  it.each([
+    ['/webhooks/call-status', defectiveCallReport],
+    ['/webhooks/agent-status', defectiveAgentReport],
+  ])('POST %s, validly signed: malformed JSON, wrong types, prototype keys', async (path, defective) => {
     await check(
       fc.record({
         body: fc.oneof(
-          { weight: 3, arbitrary: defectiveCallReport },
+          { weight: 3, arbitrary: defective },
           { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
           { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)) },
           { weight: 1, arbitrary: fc.constant('x'.repeat(65 * 1024)) },
@@ -660,27 +663,7 @@ describe('webhooks', () => {
       }),
       ({ body, contentType }) => ({
         method: 'post',
-        path: '/webhooks/call-status',
-        headers: { 'content-type': contentType, ...sign(rawBody(body)) },
-        body,
-      }),
-    );
-  });
-
-  it('POST /webhooks/agent-status, validly signed: malformed JSON, wrong types, prototype keys', async () => {
-    await check(
-      fc.record({
-        body: fc.oneof(
-          { weight: 3, arbitrary: defectiveAgentReport },
-          { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
-          { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)) },
-          { weight: 1, arbitrary: fc.constant('x'.repeat(65 * 1024)) },
-        ),
-        contentType: webhookContentType,
-      }),
-      ({ body, contentType }) => ({
-        method: 'post',
-        path: '/webhooks/agent-status',
+        path,
         headers: { 'content-type': contentType, ...sign(rawBody(body)) },
         body,
       }),
