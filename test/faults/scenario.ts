@@ -121,21 +121,26 @@ export async function runFaultScenario(
 
     flapper = flapAgents(sim, agentIds.slice(-o.flappingAgents), o.seed, () => flapping);
 
+    /** Turns one call fault fully on until the provider has played it once, then SIGKILLs the worker. */
+    const killWorkerAfter = async (
+      fault: 'callHangRate' | 'callLostResponseRate',
+      counter: 'callHangs' | 'callLostResponses',
+      why: string,
+    ): Promise<void> => {
+      const before = (await injected())[counter];
+      await setFaults({ callErrorRate: 0, callHangRate: 0, callLostResponseRate: 0, [fault]: 1 });
+      await until(why, injected, (i) => i[counter] > before, 60_000);
+      await setFaults(STEADY_FAULTS);
+      await restartWorker(why);
+    };
+
     // 1. A worker killed while a POST /calls hangs in flight at the provider.
     await reach(0.1);
-    const hangsBefore = (await injected()).callHangs;
-    await setFaults({ callErrorRate: 0, callLostResponseRate: 0, callHangRate: 1 });
-    await until('a hung POST /calls', injected, (i) => i.callHangs > hangsBefore, 60_000);
-    await setFaults(STEADY_FAULTS);
-    await restartWorker('POST /calls in flight');
+    await killWorkerAfter('callHangRate', 'callHangs', 'POST /calls in flight');
 
     // 2. A worker killed just after the provider placed a call whose response was lost.
     await reach(0.2);
-    const lostBefore = (await injected()).callLostResponses;
-    await setFaults({ callErrorRate: 0, callHangRate: 0, callLostResponseRate: 1 });
-    await until('a lost response', injected, (i) => i.callLostResponses > lostBefore, 60_000);
-    await setFaults(STEADY_FAULTS);
-    await restartWorker('placed call, response lost');
+    await killWorkerAfter('callLostResponseRate', 'callLostResponses', 'placed call, response lost');
 
     // 3. The Temporal server killed, and restarted on the same database file.
     await reach(0.3);
