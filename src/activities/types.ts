@@ -21,6 +21,17 @@ export type PlaceCallResult =
   | { placed: false; httpStatus: number; reason: string }
   | { placed: false; agentUnavailable: { status: AgentStatus; observedAt: number } };
 
+/**
+ * Where to find a call whose provider has no idempotency key to look it up by (Twilio): the
+ * number dialled (as in PlaceCallInput) and when the dialler decided on the call (epoch ms).
+ * Absent in workflow runs before it existed.
+ */
+export interface CallLocator {
+  to?: string;
+  chunkWorkflowId?: string;
+  placedAt: number;
+}
+
 export type CallLookup = { found: false } | { found: true; status: CallStatus; durationSec?: number };
 
 export interface AgentListing {
@@ -31,6 +42,6 @@ export interface AgentListing {
 
 export interface DialerActivities {
   placeCall(input: PlaceCallInput): Promise<PlaceCallResult>;
-  getCallStatus(callId: string): Promise<CallLookup>;
+  getCallStatus(callId: string, locate?: CallLocator): Promise<CallLookup>;
   listAgents(): Promise<AgentListing>;
 }

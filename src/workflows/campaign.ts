@@ -77,8 +77,8 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
         });
       }
       case 'lookupCall': {
-        const { callId } = command;
-        return track(getCallStatus(callId), (lookup) => ({ type: 'callLookedUp', callId, lookup }), {
+        const { callId, locate } = command;
+        return track(getCallStatus(callId, locate), (lookup) => ({ type: 'callLookedUp', callId, lookup }), {
           type: 'callLookupFailed',
           callId,
         });

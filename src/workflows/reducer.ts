@@ -3,7 +3,7 @@
  * The workflow feeds it signals, activity results and timer firings and runs the commands; no I/O and
  * no clock here (time comes in `ctx.now`), so every rule is unit-tested without a server.
  */
-import type { AgentListing, CallLookup, PlaceCallInput } from '../activities/types';
+import type { AgentListing, CallLocator, CallLookup, PlaceCallInput } from '../activities/types';
 import { makeCallId } from '../shared/callId';
 import {
   type AgentStatus,
@@ -36,7 +36,7 @@ export type CampaignEvent =
 
 export type Command =
   | { type: 'placeCall'; input: PlaceCallInput }
-  | { type: 'lookupCall'; callId: string }
+  | { type: 'lookupCall'; callId: string; locate: CallLocator }
   | { type: 'listAgents' };
 
 export interface ReduceContext {
@@ -60,7 +60,7 @@ export function reduce(state: CampaignState, event: CampaignEvent, ctx: ReduceCo
   let next = applyEvent(state, event, ctx.now);
   const commands: Command[] = [];
   if (ctx.startWork) {
-    if (event.type === 'tick') next = startDueChecks(next, ctx.now, commands);
+    if (event.type === 'tick') next = startDueChecks(next, ctx, commands);
     next = dispatch(next, ctx, commands);
   }
   return { state: settle(next, ctx.now), commands };
@@ -278,7 +278,8 @@ function cancel(state: CampaignState): CampaignState {
   return next;
 }
 
-function startDueChecks(state: CampaignState, now: number, commands: Command[]): CampaignState {
+function startDueChecks(state: CampaignState, ctx: ReduceContext, commands: Command[]): CampaignState {
+  const { now } = ctx;
   let next = state;
   const pollDue = now - state.lastAgentPollAt >= state.timing.agentPollSec * 1000;
   if (!state.agentPollInFlight && pollDue) {
@@ -288,7 +289,8 @@ function startDueChecks(state: CampaignState, now: number, commands: Command[]):
   for (const call of Object.values(state.calls)) {
     if (call.lookupInFlight || call.checkDueAt === null || call.checkDueAt > now) continue;
     next = updateCall(next, call.callId, (c) => ({ ...c, lookupInFlight: true }));
-    commands.push({ type: 'lookupCall', callId: call.callId });
+    const locate = { ...numberLocation(ctx, call.numberIndex), placedAt: call.placedAt };
+    commands.push({ type: 'lookupCall', callId: call.callId, locate });
   }
   return next;
 }
@@ -327,15 +329,19 @@ function dispatch(state: CampaignState, ctx: ReduceContext, commands: Command[])
       type: 'placeCall',
       input: {
         callId,
-        ...('inline' in ctx.numbers
-          ? { to: ctx.numbers.inline[picked.numberIndex]! }
-          : { chunkWorkflowId: ctx.numbers.chunkWorkflowId(picked.numberIndex) }),
+        ...numberLocation(ctx, picked.numberIndex),
         agentId,
         campaignId: next.campaignId,
       },
     });
   }
   return next;
+}
+
+function numberLocation(ctx: ReduceContext, numberIndex: number): { to: string } | { chunkWorkflowId: string } {
+  return 'inline' in ctx.numbers
+    ? { to: ctx.numbers.inline[numberIndex]! }
+    : { chunkWorkflowId: ctx.numbers.chunkWorkflowId(numberIndex) };
 }
 
 /** Agents the agent system reports idle, holding no call and not wrapping up; longest-waiting first. */
