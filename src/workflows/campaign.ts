@@ -9,6 +9,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -18,6 +19,7 @@ import {
 import type { DialerActivities, PlaceCallResult } from '../activities/types';
 import type { CampaignProgress } from '../shared/types';
 import {
+  addNumbersUpdate,
   agentStatusSignal,
   callStatusSignal,
   CAMPAIGN_CLOSED,
@@ -26,14 +28,28 @@ import {
   campaignAgentsValue,
   campaignStatusKey,
   cancelUpdate,
-  numbersWorkflowId,
-  releaseNumbersSignal,
+  chunkWorkflowIdsOf,
+  type NumberChunks,
+  numberActivityQuery,
+  NUMBERS_BEING_ADDED,
+  NUMBERS_NOT_ADDABLE,
   pauseUpdate,
   progressQuery,
+  recordResultsSignal,
+  releaseNumbersSignal,
+  reserveNumbersUpdate,
   resumeUpdate,
 } from './definitions';
-import { progressOf } from './progress';
-import { type CampaignEvent, type Command, controlRefusal, nextWakeAt, reduce } from './reducer';
+import { numberActivityOf, progressOf } from './progress';
+import {
+  additionRefusal,
+  type CampaignEvent,
+  type Command,
+  controlRefusal,
+  nextWakeAt,
+  reduce,
+  type ReduceContext,
+} from './reducer';
 import { type CampaignState, initialState, isClosed } from './state';
 
 // The key is the callId, so every retry re-sends the same Idempotency-Key and never makes a second call.
@@ -51,17 +67,18 @@ const { getCallStatus, listAgents } = proxyActivities<DialerActivities>({
 export async function campaignWorkflow(input: CampaignInput, carried?: CampaignState): Promise<CampaignProgress> {
   let state: CampaignState = carried ?? initialState({ ...input, total: totalOf(input) });
   const { chunks } = input;
-  const numbers = chunks
-    ? { chunkWorkflowId: (numberIndex: number) => numbersWorkflowId(input.campaignId, chunks, numberIndex) }
-    : { inline: input.numbers ?? [] };
+  const numbers: ReduceContext['numbers'] = chunks ? { chunks } : { inline: input.numbers ?? [] };
+  // Runs recorded before per-number results were kept send none, so that they replay unchanged.
+  const recordResults = chunks !== undefined && patched('per-number-results');
   let draining = false;
   let activitiesInFlight = 0;
+  let sendsInFlight = 0;
   let publishedStatus = carried ? state.status : 'running';
   // The API publishes both attributes when it starts the campaign.
   let publishedAgents = carried ? state.agentIds : (input.agentIds ?? null);
 
   function step(event: CampaignEvent): void {
-    const result = reduce(state, event, { now: Date.now(), numbers, startWork: !draining });
+    const result = reduce(state, event, { now: Date.now(), numbers, startWork: !draining, recordResults });
     state = result.state;
     for (const command of result.commands) run(command);
     publish();
@@ -85,6 +102,16 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
       }
       case 'listAgents':
         return track(listAgents(), (listing) => ({ type: 'agentsListed', listing }), { type: 'agentsListFailed' });
+      case 'recordResults': {
+        const { chunkWorkflowId, results } = command;
+        sendsInFlight++;
+        void getExternalWorkflowHandle(chunkWorkflowId)
+          .signal(recordResultsSignal, results)
+          // A chunk ended from outside keeps no results: the campaign's counts still have them.
+          .catch(() => log.warn('results not recorded: chunk gone', { chunkWorkflowId, count: results.length }))
+          .finally(() => sendsInFlight--);
+        return;
+      }
     }
   }
 
@@ -118,12 +145,40 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
       callId: report.callId,
       status: report.status,
       at: report.timestamp === undefined ? undefined : Date.parse(report.timestamp),
+      ...(report.durationSec == null ? {} : { durationSec: report.durationSec }),
     }),
   );
   setHandler(agentStatusSignal, (report) => step({ type: 'agentStatus', ...report }));
   setHandler(progressQuery, () => progressOf(state, workflowInfo().workflowId), {
     description: 'The campaign as GET /campaigns/:id shows it: counts by state and outcome, agents by state. No arguments.',
   });
+  setHandler(numberActivityQuery, () => numberActivityOf(state, batchesOf(input, state)), {
+    description: 'Where the numbers are (chunk batches), calls in flight and results not yet sent to the chunks. No arguments.',
+  });
+
+  // Adding numbers: reserve the next indices, start their chunks (the API), then add them.
+  // To reserve, no reservation may be held; to add, the caller's must be.
+  const additionValidator = ({ batchKey }: { batchKey: string }, reserving: boolean): void => {
+    if (!chunks) throw new Error(NUMBERS_NOT_ADDABLE);
+    const refusal = additionRefusal(state, Date.now(), reserving ? undefined : batchKey);
+    if (refusal) throw new Error(refusal === 'closed' ? CAMPAIGN_CLOSED : NUMBERS_BEING_ADDED);
+  };
+  setHandler(
+    reserveNumbersUpdate,
+    ({ batchKey }) => {
+      step({ type: 'numbersReserved', batchKey });
+      return { first: state.addition?.first ?? state.total, batches: batchesOf(input, state) };
+    },
+    { validator: (request) => additionValidator(request, true) },
+  );
+  setHandler(
+    addNumbersUpdate,
+    ({ batchKey, batch }) => {
+      step({ type: 'numbersAdded', batchKey, batch });
+      return { total: state.total };
+    },
+    { validator: (request) => additionValidator(request, false) },
+  );
 
   const validator = (): void => {
     if (controlRefusal(state) !== null) throw new Error(CAMPAIGN_CLOSED);
@@ -148,7 +203,9 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
     if (shouldContinueAsNew(input)) {
       // Activities cannot cross runs; calls can: drain the first, carry the second in the state.
       draining = true;
-      await condition(() => isClosed(state) || (activitiesInFlight === 0 && allHandlersFinished()));
+      await condition(
+        () => isClosed(state) || (activitiesInFlight === 0 && sendsInFlight === 0 && allHandlersFinished()),
+      );
       if (isClosed(state)) break;
       await continueAsNew<typeof campaignWorkflow>(input, state);
     }
@@ -165,8 +222,8 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
     else await condition(changed, Math.max(1, wakeAt - Date.now()));
   }
 
-  await condition(allHandlersFinished);
-  await releaseNumberChunks(input);
+  await condition(() => sendsInFlight === 0 && allHandlersFinished());
+  await releaseNumberChunks(input.campaignId, batchesOf(input, state));
   log.info('campaign ended', { campaignId: state.campaignId, status: state.status, finished: state.finished });
   if (state.status === 'failed') {
     throw ApplicationFailure.create({ message: state.failureReason ?? 'campaign failed', nonRetryable: true });
@@ -178,19 +235,21 @@ function totalOf(input: CampaignInput): number {
   return input.numbers?.length ?? input.chunks?.total ?? 0;
 }
 
+function batchesOf(input: CampaignInput, state: CampaignState): NumberChunks[] {
+  return input.chunks ? [input.chunks, ...(state.addedBatches ?? [])] : [];
+}
+
 /**
- * Ends the campaign's number-chunk workflows: nothing will read them again. Awaited: Temporal
- * drops a signal whose sender has closed before it was delivered.
+ * Ends the campaign's number-chunk workflows: nothing will dial from them again (they still answer
+ * queries for results). Awaited: Temporal drops a signal whose sender has closed before it was delivered.
  */
-async function releaseNumberChunks({ campaignId, chunks }: CampaignInput): Promise<void> {
-  if (!chunks) return;
-  const count = Math.ceil(chunks.total / chunks.perChunk);
-  const release = (k: number) =>
-    getExternalWorkflowHandle(numbersWorkflowId(campaignId, chunks, k * chunks.perChunk))
+async function releaseNumberChunks(campaignId: string, batches: readonly NumberChunks[]): Promise<void> {
+  const release = (workflowId: string) =>
+    getExternalWorkflowHandle(workflowId)
       .signal(releaseNumbersSignal)
       // One already gone (ended by an operator) holds nothing to release.
       .catch(() => undefined);
-  await Promise.all(Array.from({ length: count }, (_, k) => release(k)));
+  await Promise.all(chunkWorkflowIdsOf(campaignId, batches).map(release));
 }
 
 /** The Temporal UI's "Current details" of the run: the counts operators watch, as markdown. */

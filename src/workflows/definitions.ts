@@ -11,6 +11,7 @@ import type {
   CampaignSettings,
   CampaignStatus,
   CampaignTiming,
+  Outcome,
 } from '../shared/types';
 import { containsPhoneNumber } from '../shared/mask';
 
@@ -46,8 +47,12 @@ export interface NumberChunk {
   contacts?: Array<Record<string, string>>;
 }
 
-/** `total` numbers, chunk k holding [k * perChunk, (k + 1) * perChunk); `batchKey` is unique per request. */
+/**
+ * `total` numbers from index `first` (0 when absent: the batch the campaign started with), chunk k
+ * holding [first + k * perChunk, first + (k + 1) * perChunk); `batchKey` is unique per request.
+ */
 export interface NumberChunks {
+  first?: number;
   total: number;
   perChunk: number;
   batchKey: string;
@@ -62,12 +67,117 @@ export const NUMBERS_PER_CHUNK = 5_000;
  * keeps the chunks of two requests for one campaign id apart (only one of them can start it).
  */
 export function numbersWorkflowId(campaignId: string, chunks: NumberChunks, numberIndex: number): string {
-  return `campaign-numbers-${campaignId}.${chunks.batchKey}.${Math.floor(numberIndex / chunks.perChunk)}`;
+  const k = Math.floor((numberIndex - (chunks.first ?? 0)) / chunks.perChunk);
+  return `campaign-numbers-${campaignId}.${chunks.batchKey}.${k}`;
+}
+
+/** Every chunk workflow id of the batches, in number order. */
+export function chunkWorkflowIdsOf(campaignId: string, batches: readonly NumberChunks[]): string[] {
+  return batches.flatMap((chunks) =>
+    Array.from({ length: Math.ceil(chunks.total / chunks.perChunk) }, (_, k) =>
+      numbersWorkflowId(campaignId, chunks, (chunks.first ?? 0) + k * chunks.perChunk),
+    ),
+  );
+}
+
+/** The batch holding a number: batches are contiguous and in order, so the last one starting at or before it. */
+export function batchHolding(batches: readonly NumberChunks[], numberIndex: number): NumberChunks | undefined {
+  for (let i = batches.length - 1; i >= 0; i--) {
+    const batch = batches[i]!;
+    const first = batch.first ?? 0;
+    if (numberIndex >= first) return numberIndex < first + batch.total ? batch : undefined;
+  }
+  return undefined;
 }
 
 export const numberChunkQuery = defineQuery<NumberChunk>('numberChunk');
 /** The campaign has ended: the chunk's numbers are needed no more. */
 export const releaseNumbersSignal = defineSignal('releaseNumbers');
+
+/** How one attempt at a number ended, as the campaign reports it to the number's chunk. */
+export interface AttemptResult {
+  numberIndex: number;
+  attempt: number;
+  agentId: string;
+  outcome: Outcome;
+  /** No attempt follows this one (answered, refused, or out of attempts). */
+  final: boolean;
+  /** The provider's durationSec of an answered call. */
+  talkSec: number | null;
+  /** Epoch ms: when the call was decided on, and when it ended. */
+  dialledAt: number;
+  endedAt: number;
+}
+
+/** A number's results so far, as its chunk keeps them. */
+export interface NumberRecord {
+  attempts: number;
+  lastOutcome: Outcome;
+  final: boolean;
+  agentId: string;
+  talkSec: number | null;
+  firstDialledAt: number;
+  lastDialledAt: number;
+  endedAt: number;
+}
+
+export const recordResultsSignal = defineSignal<[AttemptResult[]]>('recordResults');
+
+export interface ChunkPageRequest {
+  /** Number index to start at, within the chunk. */
+  from: number;
+  count: number;
+}
+export interface ChunkRow {
+  index: number;
+  number: string;
+  contact?: Record<string, string>;
+  record?: NumberRecord;
+}
+export interface ChunkPage {
+  first: number;
+  size: number;
+  /** Names of the extra CSV columns the chunk's contacts carry. */
+  columns: string[];
+  rows: ChunkRow[];
+}
+export const chunkPageQuery = defineQuery<ChunkPage, [ChunkPageRequest]>('chunkPage');
+
+/** A call in flight, as the results of its number show it before it ends. */
+export interface LiveCall {
+  numberIndex: number;
+  attempt: number;
+  agentId: string;
+  placedAt: number;
+}
+
+/** Where a campaign's numbers are, and what the chunks do not know yet. */
+export interface NumberActivity {
+  status: CampaignStatus;
+  closed: boolean;
+  total: number;
+  /** Empty for campaigns started before number chunks (their numbers are in the input). */
+  batches: NumberChunks[];
+  live: LiveCall[];
+  /** Results not yet sent to the chunks (they are sent in batches). */
+  unsent: AttemptResult[];
+}
+export const numberActivityQuery = defineQuery<NumberActivity>('numberActivity');
+
+/** A reservation of the next number indices for numbers being added: one addition at a time. */
+export interface NumbersReserved {
+  first: number;
+  /** The campaign's batches so far: the API checks the new numbers against them. */
+  batches: NumberChunks[];
+}
+export const reserveNumbersUpdate = defineUpdate<NumbersReserved, [{ batchKey: string }]>('reserveNumbers');
+/** Ends a reservation: with the batch started for it (its chunks running), or with none to give up. */
+export const addNumbersUpdate = defineUpdate<{ total: number }, [{ batchKey: string; batch: NumberChunks | null }]>(
+  'addNumbers',
+);
+/** Refusal messages of the reservation's validators; the API maps them to 409. */
+export const NUMBERS_BEING_ADDED = 'numbers_being_added';
+export const NUMBERS_NOT_ADDABLE = 'numbers_not_addable';
 
 /** An agent status as the workflow receives it: from the webhook, or from a `GET /agents` read. */
 export interface AgentStatusSignal {

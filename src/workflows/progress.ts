@@ -1,4 +1,5 @@
 import type { AgentCounts, CampaignProgress } from '../shared/types';
+import type { NumberActivity, NumberChunks } from './definitions';
 import type { CampaignState } from './state';
 
 /** The campaign as `GET /campaigns/:id` shows it: total = pending + inFlight + finished, always. */
@@ -28,4 +29,21 @@ function agentCounts(state: CampaignState): AgentCounts {
     else counts[agent.status]++;
   }
   return counts;
+}
+
+/** What per-number results need from the campaign itself: where the numbers are, and what the chunks do not know yet. */
+export function numberActivityOf(state: CampaignState, batches: NumberChunks[]): NumberActivity {
+  return {
+    status: state.status,
+    closed: state.completedAt !== null,
+    total: state.total,
+    batches,
+    live: Object.values(state.calls).map(({ numberIndex, attempt, agentId, placedAt }) => ({
+      numberIndex,
+      attempt,
+      agentId,
+      placedAt,
+    })),
+    unsent: state.unsentResults ?? [],
+  };
 }

@@ -14,6 +14,7 @@ import {
   outcomeOf,
   type TerminalCallStatus,
 } from '../shared/types';
+import { type AttemptResult, batchHolding, type NumberChunks, numbersWorkflowId } from './definitions';
 import { type AgentState, agentsFor, type CallState, type CampaignState, isClosed } from './state';
 
 export type CampaignEvent =
@@ -22,7 +23,7 @@ export type CampaignEvent =
   | { type: 'agentsListFailed' }
   | { type: 'agentStatus'; agentId: string; status: AgentStatus; at: number }
   /** `at`: the provider's timestamp of the status, when it gave one. */
-  | { type: 'callStatus'; callId: string; status: CallStatus; at?: number }
+  | { type: 'callStatus'; callId: string; status: CallStatus; at?: number; durationSec?: number }
   | { type: 'callPlaced'; callId: string }
   | { type: 'callRefused'; callId: string }
   /** The placement started late and found the agent no longer idle: nothing was dialled. */
@@ -32,23 +33,37 @@ export type CampaignEvent =
   | { type: 'callLookupFailed'; callId: string }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  /** Indices from the current total on are reserved for numbers an operator is adding. */
+  | { type: 'numbersReserved'; batchKey: string }
+  /** The reservation ends: with the batch of chunks started for it, or with none (nothing to add). */
+  | { type: 'numbersAdded'; batchKey: string; batch: NumberChunks | null };
 
 export type Command =
   | { type: 'placeCall'; input: PlaceCallInput }
   | { type: 'lookupCall'; callId: string; locate: CallLocator }
-  | { type: 'listAgents' };
+  | { type: 'listAgents' }
+  | { type: 'recordResults'; chunkWorkflowId: string; results: AttemptResult[] };
 
 export interface ReduceContext {
   now: number;
   /**
    * Where placeCall finds the number: in the inline batch of a campaign started before number
-   * chunks (put into the call's input), or in the number-chunk workflow holding it (read by the activity).
+   * chunks (put into the call's input), or in the number-chunk workflow holding it (read by the
+   * activity): those of the input's batch, then those of the batches added since.
    */
-  numbers: { inline: readonly string[] } | { chunkWorkflowId: (numberIndex: number) => string };
+  numbers: { inline: readonly string[] } | { chunks: NumberChunks };
   /** False while the workflow drains before continue-as-new: state changes, but no new work starts. */
   startWork: boolean;
+  /** Whether ended attempts are sent to their chunks (false in runs from before results were kept). */
+  recordResults?: boolean;
 }
+
+/** Ended attempts are sent to their chunks this many at a time, or once the oldest is this old. */
+export const RESULTS_PER_SEND = 50;
+export const RESULTS_MAX_AGE_MS = 10_000;
+/** How long a reservation for added numbers holds when the API that made it never finishes it. */
+export const ADDITION_LEASE_MS = 60_000;
 
 export interface ReduceResult {
   state: CampaignState;
@@ -57,13 +72,14 @@ export interface ReduceResult {
 
 export function reduce(state: CampaignState, event: CampaignEvent, ctx: ReduceContext): ReduceResult {
   if (isClosed(state)) return { state, commands: [] };
-  let next = applyEvent(state, event, ctx.now);
+  let next = applyEvent(state, event, ctx);
   const commands: Command[] = [];
   if (ctx.startWork) {
     if (event.type === 'tick') next = startDueChecks(next, ctx, commands);
     next = dispatch(next, ctx, commands);
   }
-  return { state: settle(next, ctx.now), commands };
+  next = settle(next, ctx.now);
+  return { state: sendResults(next, ctx, commands), commands };
 }
 
 /** Why a control request is refused, or null when it is allowed. */
@@ -75,7 +91,8 @@ function isEnded(status: CampaignStatus): boolean {
   return status === 'completed' || status === 'cancelled' || status === 'failed';
 }
 
-function applyEvent(state: CampaignState, event: CampaignEvent, now: number): CampaignState {
+function applyEvent(state: CampaignState, event: CampaignEvent, ctx: ReduceContext): CampaignState {
+  const { now } = ctx;
   switch (event.type) {
     case 'tick':
       return state;
@@ -86,21 +103,21 @@ function applyEvent(state: CampaignState, event: CampaignEvent, now: number): Ca
     case 'agentStatus':
       return reportAgent(state, event.agentId, event.status, observedAt(event.at, now));
     case 'callStatus':
-      return applyCallStatus(state, event.callId, event.status, observedAt(event.at, now), now);
+      return applyCallStatus(state, event, observedAt(event.at, now), ctx);
     case 'callPlaced':
       return updateCall(state, event.callId, (call) =>
         call.phase === 'placing' ? { ...call, phase: 'placed', checkDueAt: now + silenceMs(state) } : call,
       );
     case 'callRefused':
       // The provider's final answer for this number: the contract says such an attempt is not retried.
-      return endCall(state, event.callId, 'failed', now, { final: true });
+      return endCall(state, event.callId, 'failed', now, ctx, { final: true });
     case 'callNotDialled':
       return putBack(state, event.callId, event.agentStatus, observedAt(event.at, now), now);
     case 'callUnconfirmed':
       // The provider may or may not have placed it: look it up at once rather than guess.
       return updateCall(state, event.callId, (call) => ({ ...call, phase: 'unconfirmed', checkDueAt: now }));
     case 'callLookedUp':
-      return applyLookup(state, event.callId, event.lookup, now);
+      return applyLookup(state, event.callId, event.lookup, ctx);
     case 'callLookupFailed':
       return updateCall(state, event.callId, (call) => ({
         ...call,
@@ -113,7 +130,31 @@ function applyEvent(state: CampaignState, event: CampaignEvent, now: number): Ca
       return state.status === 'paused' ? { ...state, status: 'running' } : state;
     case 'cancel':
       return isEnded(state.status) ? state : cancel(state);
+    case 'numbersReserved':
+      return { ...state, addition: { batchKey: event.batchKey, first: state.total, expiresAt: now + ADDITION_LEASE_MS } };
+    case 'numbersAdded':
+      return addNumbers(state, event.batchKey, event.batch);
   }
+}
+
+/** Why an addition of numbers is refused (to reserve: `batchKey` absent), or null when allowed. */
+export function additionRefusal(state: CampaignState, now: number, batchKey?: string): 'closed' | 'busy' | null {
+  if (isEnded(state.status)) return 'closed';
+  const reserved = state.addition && state.addition.expiresAt > now ? state.addition : null;
+  if (batchKey === undefined) return reserved ? 'busy' : null;
+  return reserved?.batchKey === batchKey ? null : 'busy';
+}
+
+function addNumbers(state: CampaignState, batchKey: string, batch: NumberChunks | null): CampaignState {
+  const { addition } = state;
+  if (!addition || addition.batchKey !== batchKey) return state;
+  if (!batch || batch.total === 0) return { ...state, addition: null };
+  return {
+    ...state,
+    addition: null,
+    total: state.total + batch.total,
+    addedBatches: [...(state.addedBatches ?? []), { ...batch, first: addition.first }],
+  };
 }
 
 /** A peer's timestamp, trusted only as far as it is not in our future (clock skew) nor garbage. */
@@ -173,12 +214,12 @@ function updateCall(state: CampaignState, callId: string, change: (call: CallSta
 
 function applyCallStatus(
   state: CampaignState,
-  callId: string,
-  status: CallStatus,
+  { callId, status, durationSec }: { callId: string; status: CallStatus; durationSec?: number },
   at: number,
-  now: number,
+  ctx: ReduceContext,
 ): CampaignState {
-  if (isTerminalCallStatus(status)) return endCall(state, callId, status, at);
+  const { now } = ctx;
+  if (isTerminalCallStatus(status)) return endCall(state, callId, status, at, ctx, { durationSec });
   return updateCall(state, callId, (call) => ({
     ...call,
     phase: call.phase === 'placing' ? 'placing' : 'placed',
@@ -187,13 +228,16 @@ function applyCallStatus(
   }));
 }
 
-function applyLookup(state: CampaignState, callId: string, lookup: CallLookup, now: number): CampaignState {
+function applyLookup(state: CampaignState, callId: string, lookup: CallLookup, ctx: ReduceContext): CampaignState {
+  const { now } = ctx;
   const call = state.calls[callId];
   if (!call) return state;
   const looked = updateCall(state, callId, (c) => ({ ...c, lookupInFlight: false }));
   // Unknown to the provider: the call was never placed (or is gone), so the attempt failed.
-  if (!lookup.found) return endCall(looked, callId, 'failed', now);
-  if (isTerminalCallStatus(lookup.status)) return endCall(looked, callId, lookup.status, now);
+  if (!lookup.found) return endCall(looked, callId, 'failed', now, ctx);
+  if (isTerminalCallStatus(lookup.status)) {
+    return endCall(looked, callId, lookup.status, now, ctx, { durationSec: lookup.durationSec });
+  }
   return updateCall(looked, callId, (c) => ({
     ...c,
     phase: 'placed',
@@ -208,7 +252,8 @@ function endCall(
   callId: string,
   status: TerminalCallStatus,
   at: number,
-  { final = false } = {},
+  ctx: ReduceContext,
+  { final = false, durationSec }: { final?: boolean; durationSec?: number } = {},
 ): CampaignState {
   const call = state.calls[callId];
   if (!call) return state;
@@ -220,14 +265,25 @@ function endCall(
   const outcome = outcomeOf(status);
   const retry =
     !final && outcome !== 'answered' && call.attempt < next.settings.maxAttempts && next.status !== 'cancelled';
+  const result: AttemptResult = {
+    numberIndex: call.numberIndex,
+    attempt: call.attempt,
+    agentId: call.agentId,
+    outcome,
+    final: !retry,
+    talkSec: outcome === 'answered' && durationSec !== undefined ? durationSec : null,
+    dialledAt: call.placedAt,
+    endedAt: at,
+  };
+  const recorded = ctx.recordResults ? { ...next, unsentResults: [...(next.unsentResults ?? []), result] } : next;
   if (retry) {
     const dueAt = at + next.settings.retryDelaySec * 1000;
     return {
-      ...next,
+      ...recorded,
       retries: [...next.retries, { numberIndex: call.numberIndex, attemptsMade: call.attempt, lastOutcome: outcome, dueAt }],
     };
   }
-  return finish(next, outcome, 1);
+  return finish(recorded, outcome, 1);
 }
 
 /**
@@ -289,7 +345,7 @@ function startDueChecks(state: CampaignState, ctx: ReduceContext, commands: Comm
   for (const call of Object.values(state.calls)) {
     if (call.lookupInFlight || call.checkDueAt === null || call.checkDueAt > now) continue;
     next = updateCall(next, call.callId, (c) => ({ ...c, lookupInFlight: true }));
-    const locate = { ...numberLocation(ctx, call.numberIndex), placedAt: call.placedAt };
+    const locate = { ...numberLocation(next, ctx, call.numberIndex), placedAt: call.placedAt };
     commands.push({ type: 'lookupCall', callId: call.callId, locate });
   }
   return next;
@@ -329,7 +385,7 @@ function dispatch(state: CampaignState, ctx: ReduceContext, commands: Command[])
       type: 'placeCall',
       input: {
         callId,
-        ...numberLocation(ctx, picked.numberIndex),
+        ...numberLocation(next, ctx, picked.numberIndex),
         agentId,
         campaignId: next.campaignId,
       },
@@ -338,10 +394,39 @@ function dispatch(state: CampaignState, ctx: ReduceContext, commands: Command[])
   return next;
 }
 
-function numberLocation(ctx: ReduceContext, numberIndex: number): { to: string } | { chunkWorkflowId: string } {
+function numberLocation(
+  state: CampaignState,
+  ctx: ReduceContext,
+  numberIndex: number,
+): { to: string } | { chunkWorkflowId: string } {
   return 'inline' in ctx.numbers
     ? { to: ctx.numbers.inline[numberIndex]! }
-    : { chunkWorkflowId: ctx.numbers.chunkWorkflowId(numberIndex) };
+    : { chunkWorkflowId: chunkWorkflowIdOf(state, ctx.numbers.chunks, numberIndex) };
+}
+
+function chunkWorkflowIdOf(state: CampaignState, chunks: NumberChunks, numberIndex: number): string {
+  const batch = batchHolding([chunks, ...(state.addedBatches ?? [])], numberIndex);
+  if (!batch) throw new Error(`number ${numberIndex} is in no batch of campaign ${state.campaignId}`);
+  return numbersWorkflowId(state.campaignId, batch, numberIndex);
+}
+
+/**
+ * Sends ended attempts to their chunks in batches (a signal is two history events): when enough
+ * have gathered, when the oldest has waited long enough, and all that is left when the campaign ends.
+ */
+function sendResults(state: CampaignState, ctx: ReduceContext, commands: Command[]): CampaignState {
+  const unsent = state.unsentResults ?? [];
+  if (unsent.length === 0 || 'inline' in ctx.numbers) return state;
+  const due =
+    isClosed(state) || unsent.length >= RESULTS_PER_SEND || ctx.now - unsent[0]!.endedAt >= RESULTS_MAX_AGE_MS;
+  if (!due) return state;
+  const byChunk = new Map<string, AttemptResult[]>();
+  for (const result of unsent) {
+    const chunkWorkflowId = chunkWorkflowIdOf(state, ctx.numbers.chunks, result.numberIndex);
+    byChunk.set(chunkWorkflowId, [...(byChunk.get(chunkWorkflowId) ?? []), result]);
+  }
+  for (const [chunkWorkflowId, results] of byChunk) commands.push({ type: 'recordResults', chunkWorkflowId, results });
+  return { ...state, unsentResults: [] };
 }
 
 /** Agents the agent system reports idle, holding no call and not wrapping up; longest-waiting first. */
@@ -381,11 +466,13 @@ function takeNextNumber(
 
 /** Closes the campaign once nothing is left to dial or to wait for. */
 function settle(state: CampaignState, now: number): CampaignState {
-  if (Object.keys(state.calls).length > 0) return state;
-  if (isEnded(state.status)) return { ...state, completedAt: new Date(now).toISOString() };
-  // Paused or not, a batch with nothing left to dial is complete.
-  const exhausted = state.nextIndex >= state.total && state.retries.length === 0;
-  return exhausted ? { ...state, status: 'completed', completedAt: new Date(now).toISOString() } : state;
+  // A reservation nobody finished in time lapses, so it cannot hold the campaign open.
+  const next = state.addition && state.addition.expiresAt <= now ? { ...state, addition: null } : state;
+  if (Object.keys(next.calls).length > 0) return next;
+  if (isEnded(next.status)) return { ...next, completedAt: new Date(now).toISOString() };
+  // Paused or not, a batch with nothing left to dial (nor being added to) is complete.
+  const exhausted = next.nextIndex >= next.total && next.retries.length === 0 && !next.addition;
+  return exhausted ? { ...next, status: 'completed', completedAt: new Date(now).toISOString() } : next;
 }
 
 /**
@@ -402,5 +489,6 @@ export function nextWakeAt(state: CampaignState, now: number): number | null {
   if (state.status === 'running') {
     for (const retry of state.retries) if (retry.dueAt > now) times.push(retry.dueAt);
   }
+  if (state.addition) times.push(state.addition.expiresAt);
   return times.length === 0 ? null : Math.min(...times);
 }

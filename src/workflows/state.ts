@@ -11,6 +11,7 @@ import type {
   Outcome,
   OutcomeCounts,
 } from '../shared/types';
+import type { AttemptResult, NumberChunks } from './definitions';
 
 export interface AgentState {
   /** Last status the agent system reported; `unknown` until the first report or listing. */
@@ -80,6 +81,18 @@ export interface CampaignState {
   /** Epoch ms of the last `GET /agents` sent; 0 before the first. */
   lastAgentPollAt: number;
   agentPollInFlight: boolean;
+  /** Ended attempts not yet sent to their numbers' chunks. Absent in runs before results were kept. */
+  unsentResults?: AttemptResult[];
+  /** Numbers added after the start, after those of the input, in order. */
+  addedBatches?: NumberChunks[];
+  /** Indices from `first` on are reserved for numbers being added, until `expiresAt` (epoch ms). */
+  addition?: NumbersAddition | null;
+}
+
+export interface NumbersAddition {
+  batchKey: string;
+  first: number;
+  expiresAt: number;
 }
 
 export interface CampaignStart {

@@ -137,13 +137,18 @@ describe('start and agent listing', () => {
 
   it('names the number-chunk workflow instead of the number when the batch is held in chunks', () => {
     const h = new Harness();
-    const chunkWorkflowId = (i: number) => `chunk-${Math.floor(i / 2)}`;
+    const chunks = { total: NUMBERS.length, perChunk: 2, batchKey: 'k' };
     const listing = { agents: ['a1', 'a2', 'a3'].map((id) => ({ id, status: 'idle' as const })), requestedAt: h.now };
-    const result = reduce(h.state, { type: 'agentsListed', listing }, { now: h.now, numbers: { chunkWorkflowId }, startWork: true });
+    const result = reduce(h.state, { type: 'agentsListed', listing }, { now: h.now, numbers: { chunks }, startWork: true });
     expect(result.commands).toEqual(
       ['c1.0.1', 'c1.1.1', 'c1.2.1'].map((callId, i) => ({
         type: 'placeCall',
-        input: { callId, chunkWorkflowId: `chunk-${Math.floor(i / 2)}`, agentId: `a${i + 1}`, campaignId: 'c1' },
+        input: {
+          callId,
+          chunkWorkflowId: `campaign-numbers-c1.k.${Math.floor(i / 2)}`,
+          agentId: `a${i + 1}`,
+          campaignId: 'c1',
+        },
       })),
     );
   });
