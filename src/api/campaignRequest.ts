@@ -8,8 +8,15 @@ import type { CampaignInput } from '../workflows/definitions';
 import { parseCampaignCsv } from './csv';
 import { ApiError } from './errors';
 import { type ChunkedBatch, chunkBatch } from './numberChunks';
-import { normaliseNumbers, type RejectedNumber } from './numbers';
-import { type CampaignMeta, csvQuerySchema, jsonCampaignSchema, parseOrThrow } from './schemas';
+import { type CountryCode, normaliseNumbers, type RejectedNumber } from './numbers';
+import {
+  type CampaignMeta,
+  csvNumbersQuerySchema,
+  csvQuerySchema,
+  jsonCampaignSchema,
+  jsonNumbersSchema,
+  parseOrThrow,
+} from './schemas';
 
 /** Most numbers one request may carry (entries before normalisation). */
 export const MAX_NUMBERS = 100_000;
@@ -36,7 +43,7 @@ export interface CampaignRequest {
 
 function checkCount(count: number): void {
   if (count > MAX_NUMBERS) {
-    const message = `a campaign takes at most ${MAX_NUMBERS} numbers per request, got ${count}`;
+    const message = `a request takes at most ${MAX_NUMBERS} numbers, got ${count}`;
     throw new ApiError('payload_too_large', message, { limit: MAX_NUMBERS, received: count });
   }
 }
@@ -51,6 +58,25 @@ export function readCampaignRequest(format: CampaignFormat, body: unknown, query
   const csv = parseCampaignCsv(typeof body === 'string' ? body : '');
   checkCount(csv.phones.length);
   return { meta, values: csv.phones, contacts: csv.contactColumns.length > 0 ? csv.contacts : undefined };
+}
+
+/** A POST /campaigns/:id/numbers request: the numbers (and CSV contact data) in the same forms as a new campaign's. */
+export interface NumbersRequest {
+  values: string[];
+  contacts?: Array<Record<string, string>>;
+  defaultRegion?: CountryCode;
+}
+
+export function readNumbersRequest(format: CampaignFormat, body: unknown, query: unknown): NumbersRequest {
+  if (format === 'json') {
+    const { numbers, defaultRegion } = parseOrThrow(jsonNumbersSchema, body, 'numbers');
+    checkCount(numbers.length);
+    return { values: numbers, defaultRegion };
+  }
+  const { defaultRegion } = parseOrThrow(csvNumbersQuerySchema, query, 'query parameters');
+  const csv = parseCampaignCsv(typeof body === 'string' ? body : '');
+  checkCount(csv.phones.length);
+  return { values: csv.phones, contacts: csv.contactColumns.length > 0 ? csv.contacts : undefined, defaultRegion };
 }
 
 /** Sortable by day, unguessable, within CAMPAIGN_ID_PATTERN, and with no 9-digit run (8 + '-' + 8). */

@@ -1,5 +1,8 @@
 /** The management routes under /campaigns. */
-import express, { type Request, type Router } from 'express';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import { stringify } from 'csv-stringify';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -30,11 +33,14 @@ import {
   prepareCampaign,
   type PreparedCampaign,
   readCampaignRequest,
+  readNumbersRequest,
 } from './campaignRequest';
+import { addNumbers } from './addNumbers';
+import { type CallsPage, matches, type NumberResult, readResultPage, resultColumns, resultPages, resultSource } from './numberResults';
 import { ApiError } from './errors';
 import { chunkWorkflowIds, endNumberChunks, startNumberChunks } from './numberChunks';
 import { managementRateLimit } from './rateLimit';
-import { isCampaignId } from './schemas';
+import { callsQuerySchema, isCampaignId, parseOrThrow, resultsQuerySchema } from './schemas';
 import { executeUpdateResending, unlessNotFound, withDeadline, workflowExists } from './temporal';
 
 export const CAMPAIGNS_BODY_LIMIT = '25mb';
@@ -153,6 +159,40 @@ function isCampaignClosedRefusal(err: unknown): boolean {
 
 const CONTROLS = { pause: pauseUpdate, resume: resumeUpdate, cancel: cancelUpdate } as const;
 
+/** Numbers one GET /calls request reads at most, whatever its filters: the rest is for the next page. */
+const MAX_SCANNED_PER_PAGE = 10_000;
+
+/** The export's columns: `phone` first, so the file can be imported again as is. */
+const RESULT_COLUMNS = [
+  'phone',
+  'status',
+  'attempts',
+  'last_outcome',
+  'agent_id',
+  'talk_sec',
+  'first_dialled_at',
+  'last_dialled_at',
+  'ended_at',
+];
+
+function resultRow(result: NumberResult, columns: readonly string[]): Array<string | number> {
+  const { number, status, attempts, lastOutcome, agentId, talkSec, firstDialledAt, lastDialledAt, endedAt } = result;
+  return [
+    ...[number, status, attempts, lastOutcome, agentId, talkSec, firstDialledAt, lastDialledAt, endedAt].map((v) => v ?? ''),
+    ...columns.map((column) => result.contact?.[column] ?? ''),
+  ];
+}
+
+/** 415 before the body is read; then JSON or CSV, as for a new campaign. */
+const numbersBody: RequestHandler[] = [
+  (req, _res, next) => {
+    campaignFormat(req.get('content-type'));
+    next();
+  },
+  express.json({ limit: CAMPAIGNS_BODY_LIMIT }),
+  express.text({ type: 'text/csv', limit: CAMPAIGNS_BODY_LIMIT }),
+];
+
 export function campaignsRouter({ config, client, logger }: AppDeps): Router {
   const router = express.Router();
   // Limited before the key check, so that guessing keys is limited too.
@@ -161,12 +201,7 @@ export function campaignsRouter({ config, client, logger }: AppDeps): Router {
 
   router.post(
     '/',
-    (req, _res, next) => {
-      campaignFormat(req.get('content-type')); // 415 before reading the body
-      next();
-    },
-    express.json({ limit: CAMPAIGNS_BODY_LIMIT }),
-    express.text({ type: 'text/csv', limit: CAMPAIGNS_BODY_LIMIT }),
+    ...numbersBody,
     async (req, res) => {
       const request = readCampaignRequest(campaignFormat(req.get('content-type')), req.body, req.query);
       const { input, batch, summary } = prepareCampaign(request, config.timing, new Date());
@@ -209,6 +244,53 @@ export function campaignsRouter({ config, client, logger }: AppDeps): Router {
     } catch (err) {
       throw err instanceof WorkflowNotFoundError ? notFound(campaignId) : err;
     }
+  });
+
+  router.post('/:id/numbers', ...numbersBody, async (req, res) => {
+    const campaignId = campaignIdParam(req);
+    const request = readNumbersRequest(campaignFormat(req.get('content-type')), req.body, req.query);
+    res.json(await addNumbers(client, config.temporal.taskQueue, campaignId, request, logger));
+  });
+
+  router.get('/:id/calls', async (req, res) => {
+    const campaignId = campaignIdParam(req);
+    const { limit, cursor, ...filter } = parseOrThrow(callsQuerySchema, req.query, 'query parameters');
+    const source = await resultSource(client, campaignId);
+    const calls: NumberResult[] = [];
+    let next = cursor ?? 0;
+    for (let scanned = 0; next < source.activity.total && calls.length < limit && scanned < MAX_SCANNED_PER_PAGE; ) {
+      const page = await readResultPage(client, source, next);
+      if (page.results.length === 0) break;
+      for (const result of page.results) {
+        if (calls.length === limit) break;
+        next = result.index + 1;
+        scanned++;
+        if (matches(result, filter)) calls.push(result);
+      }
+    }
+    const page: CallsPage = { campaignId, calls, nextCursor: next < source.activity.total ? String(next) : null };
+    res.json(page);
+  });
+
+  router.get('/:id/results.csv', async (req, res) => {
+    const campaignId = campaignIdParam(req);
+    const filter = parseOrThrow(resultsQuerySchema, req.query, 'query parameters');
+    const source = await resultSource(client, campaignId);
+    const columns = await resultColumns(client, source);
+    async function* rows(): AsyncGenerator<Array<string | number>> {
+      for await (const page of resultPages(client, source)) {
+        for (const result of page.results) if (matches(result, filter)) yield resultRow(result, columns);
+      }
+    }
+    res.status(200).type('text/csv').attachment(`${campaignId}-results.csv`);
+    // Streamed page by page: the response's backpressure paces the reads from the chunks.
+    await pipeline(Readable.from(rows()), stringify({ header: true, columns: [...RESULT_COLUMNS, ...columns] }), res).catch(
+      (err: unknown) => {
+        // The status line has gone out: all that is left is to cut the response short.
+        logger.warn({ campaignId, err: String(err) }, 'results export cut short');
+        res.destroy();
+      },
+    );
   });
 
   for (const [action, update] of Object.entries(CONTROLS)) {

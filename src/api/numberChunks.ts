@@ -39,7 +39,11 @@ export function chunkBatch(
   campaignId: string,
   numbers: readonly string[],
   contacts: ReadonlyArray<Record<string, string>> | undefined,
-  maxPerChunk = NUMBERS_PER_CHUNK,
+  {
+    maxPerChunk = NUMBERS_PER_CHUNK,
+    first = 0,
+    batchKey = randomBytes(4).toString('hex'),
+  }: { maxPerChunk?: number; first?: number; batchKey?: string } = {},
 ): ChunkedBatch {
   const widest = numbers.reduce(
     (max, n, i) => Math.max(max, Buffer.byteLength(JSON.stringify(n)) + Buffer.byteLength(JSON.stringify(contacts?.[i] ?? {})) + 2),
@@ -56,11 +60,12 @@ export function chunkBatch(
     const message = `the batch needs ${count} chunks of ${MAX_CHUNK_BYTES} bytes, more than ${MAX_CHUNKS}: send fewer numbers or less contact data`;
     throw new ApiError('payload_too_large', message, { limitChunks: MAX_CHUNKS, limitBytes: MAX_CHUNK_BYTES });
   }
-  const chunks: NumberChunks = { total: numbers.length, perChunk, batchKey: randomBytes(4).toString('hex') };
+  // The batch a campaign starts with keeps the shape it always had (no `first`), for older code reading it.
+  const chunks: NumberChunks = { ...(first === 0 ? {} : { first }), total: numbers.length, perChunk, batchKey };
   const slices: NumberChunk[] = [];
-  for (let first = 0; first < numbers.length; first += perChunk) {
-    const slice: NumberChunk = { campaignId, first, numbers: numbers.slice(first, first + perChunk) };
-    if (contacts) slice.contacts = contacts.slice(first, first + perChunk);
+  for (let at = 0; at < numbers.length; at += perChunk) {
+    const slice: NumberChunk = { campaignId, first: first + at, numbers: numbers.slice(at, at + perChunk) };
+    if (contacts) slice.contacts = contacts.slice(at, at + perChunk);
     slices.push(slice);
   }
   return { chunks, slices };

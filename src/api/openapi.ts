@@ -7,15 +7,26 @@ import { z } from 'zod';
 import { type ErrorCode, STATUS_OF_CODE } from './errors';
 import { REQUEST_ID_HEADER } from './requestLog';
 import {
+  callsPageSchema,
   campaignCreatedSchema,
   campaignProgressSchema,
   campaignSummarySchema,
   controlResultSchema,
   errorBodySchema,
   healthSchema,
+  numbersAddedSchema,
   readySchema,
 } from './responses';
-import { agentStatusSchema, callStatusSchema, campaignIdSchema, csvQuerySchema, jsonCampaignSchema } from './schemas';
+import {
+  agentStatusSchema,
+  callsQuerySchema,
+  callStatusSchema,
+  campaignIdSchema,
+  csvNumbersQuerySchema,
+  csvQuerySchema,
+  jsonCampaignSchema,
+  jsonNumbersSchema,
+} from './schemas';
 import { MAX_CLOCK_SKEW_SEC, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature';
 
 type JsonSchema = Record<string, unknown>;
@@ -64,6 +75,9 @@ export interface OpenApiDocument {
 /** Every named schema, by its id in components.schemas. */
 const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   CampaignRequest: jsonCampaignSchema,
+  NumbersRequest: jsonNumbersSchema,
+  NumbersAdded: numbersAddedSchema,
+  CallsPage: callsPageSchema,
   CampaignId: campaignIdSchema,
   CallStatusReport: callStatusSchema,
   AgentStatusReport: agentStatusSchema,
@@ -96,17 +110,27 @@ function componentSchemas(): Record<string, JsonSchema> {
   return Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, embedded(schema)]));
 }
 
-/** The CSV form's query parameters, one per field of its schema. */
-function csvQueryParameters(): Parameter[] {
-  const schema = z.toJSONSchema(csvQuerySchema, TO_JSON);
+/** Query parameters, one per field of a query schema. */
+function queryParameters(querySchema: z.ZodType, describe: (name: string) => string | undefined): Parameter[] {
+  const schema = z.toJSONSchema(querySchema, TO_JSON);
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
-  return Object.entries(properties).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: false,
-    description: `text/csv bodies only${name === 'agentIds' ? ': comma-separated' : ''}`,
-    schema: property,
-  }));
+  return Object.entries(properties).map(([name, property]) => {
+    const description = describe(name);
+    return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: property };
+  });
+}
+
+/** The CSV form's query parameters. */
+function csvQueryParameters(querySchema: z.ZodType = csvQuerySchema): Parameter[] {
+  return queryParameters(querySchema, (name) => `text/csv bodies only${name === 'agentIds' ? ': comma-separated' : ''}`);
+}
+
+/** GET /calls's parameters; the export takes the same filters. */
+function resultParameters(paged: boolean): Parameter[] {
+  const all = queryParameters(callsQuerySchema, (name) =>
+    name === 'cursor' ? 'nextCursor of the previous page' : name === 'limit' ? 'calls per page, 1-1000 (default 100)' : undefined,
+  );
+  return paged ? all : all.filter((p) => p.name === 'status' || p.name === 'outcome');
 }
 
 const json = (schema: JsonSchema): Record<string, Content> => ({ 'application/json': { schema } });
@@ -245,6 +269,61 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
           responses: {
             '200': ok('progress: total = pending + inFlight + finished', json(ref('CampaignProgress'))),
             ...errors(['campaign_not_found', ...MANAGED, ...TEMPORAL]),
+          },
+        },
+      },
+      '/campaigns/{id}/numbers': {
+        post: {
+          operationId: 'addNumbers',
+          summary: 'Add numbers to a running or paused campaign; those it already has are reported, not dialled',
+          tags: ['campaigns'],
+          security: BEARER,
+          parameters: [idParameter, ...csvQueryParameters(csvNumbersQuerySchema)],
+          requestBody: {
+            required: true,
+            description: 'JSON, or CSV with a header row and a phone column (defaultRegion as a query parameter)',
+            content: { ...json(ref('NumbersRequest')), 'text/csv': { schema: { type: 'string' } } },
+          },
+          responses: {
+            '200': ok('added', json(ref('NumbersAdded'))),
+            ...errors([
+              'invalid_request',
+              'no_valid_numbers',
+              'campaign_not_found',
+              'campaign_closed',
+              'numbers_being_added',
+              'numbers_not_addable',
+              'payload_too_large',
+              'unsupported_media_type',
+              ...MANAGED,
+              ...TEMPORAL,
+            ]),
+          },
+        },
+      },
+      '/campaigns/{id}/calls': {
+        get: {
+          operationId: 'listCalls',
+          summary: 'Per-number results, page by page, in number order',
+          tags: ['campaigns'],
+          security: BEARER,
+          parameters: [idParameter, ...resultParameters(true)],
+          responses: {
+            '200': ok('a page of numbers with their results', json(ref('CallsPage'))),
+            ...errors(['invalid_request', 'campaign_not_found', 'results_not_kept', ...MANAGED, ...TEMPORAL]),
+          },
+        },
+      },
+      '/campaigns/{id}/results.csv': {
+        get: {
+          operationId: 'exportResults',
+          summary: 'Per-number results as CSV, streamed: phone first, then the results, then the imported columns',
+          tags: ['campaigns'],
+          security: BEARER,
+          parameters: [idParameter, ...resultParameters(false)],
+          responses: {
+            '200': ok('CSV (attachment)', { 'text/csv': { schema: { type: 'string' } } }),
+            ...errors(['invalid_request', 'campaign_not_found', 'results_not_kept', ...MANAGED, ...TEMPORAL]),
           },
         },
       },

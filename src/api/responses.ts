@@ -5,10 +5,13 @@
 import { z } from 'zod';
 import type { ControlResult } from '../workflows/definitions';
 import { CAMPAIGN_STATUSES, type CampaignProgress, OUTCOMES } from '../shared/types';
+import type { NumbersAdded } from './addNumbers';
 import type { CampaignCreated } from './campaignRequest';
 import type { CampaignSummary } from './campaignList';
 import { type ErrorBody, type ErrorCode, STATUS_OF_CODE } from './errors';
+import type { CallsPage } from './numberResults';
 import { REJECT_REASONS } from './numbers';
+import { NUMBER_STATUSES } from './schemas';
 import { type CheckResults, READINESS_CHECKS, type Ready } from './readiness';
 
 const count = z.int().min(0);
@@ -28,6 +31,38 @@ export const campaignCreatedSchema = z.object({
   accepted: count,
   duplicates: count,
   rejected: z.array(z.object({ index: count, value: z.string(), reason: z.enum(REJECT_REASONS) })),
+});
+
+export const numbersAddedSchema = campaignCreatedSchema.extend({
+  alreadyInCampaign: z
+    .array(z.object({ index: count, value: z.string() }))
+    .describe('valid numbers the campaign already had: not dialled again'),
+  total: count.describe("the campaign's numbers, these included"),
+});
+
+const isoOrNull = z.string().nullable();
+
+export const callsPageSchema = z.object({
+  campaignId: z.string(),
+  calls: z.array(
+    z.object({
+      index: count.describe("the number's position in the campaign, from 0"),
+      number: z.string().describe('E.164'),
+      status: z.enum(NUMBER_STATUSES).describe('pending (incl. waiting for a retry), in-flight, or finished'),
+      attempts: count,
+      lastOutcome: z.enum(OUTCOMES).nullable(),
+      agentId: z.string().nullable().describe('the agent of the last (or current) attempt'),
+      talkSec: count.nullable().describe("the provider's duration of an answered call"),
+      firstDialledAt: isoOrNull,
+      lastDialledAt: isoOrNull,
+      endedAt: isoOrNull,
+      contact: z.record(z.string(), z.string()).optional().describe("the imported CSV's other columns"),
+    }),
+  ),
+  nextCursor: z
+    .string()
+    .nullable()
+    .describe('for the next page; null at the end. A page may hold fewer than `limit` calls before the end'),
 });
 
 export const campaignProgressSchema = z.object({
@@ -68,6 +103,8 @@ type Holds<T extends true> = T;
 export type ResponseSchemasMatch = [
   Holds<Equal<z.output<typeof errorBodySchema>, ErrorBody>>,
   Holds<Equal<z.output<typeof campaignCreatedSchema>, CampaignCreated>>,
+  Holds<Equal<z.output<typeof numbersAddedSchema>, NumbersAdded>>,
+  Holds<Equal<z.output<typeof callsPageSchema>, CallsPage>>,
   Holds<Equal<z.output<typeof campaignProgressSchema>, CampaignProgress>>,
   Holds<Equal<z.output<typeof campaignSummarySchema>, CampaignSummary>>,
   Holds<Equal<z.output<typeof controlResultSchema>, ControlResult>>,

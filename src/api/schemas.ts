@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { CAMPAIGN_ID_PATTERN } from '../shared/callId';
 import { containsPhoneNumber, PHONE_DIGITS_MIN } from '../shared/mask';
-import { AGENT_STATUSES, CALL_STATUSES, type CampaignSettings } from '../shared/types';
+import { AGENT_STATUSES, CALL_STATUSES, type CampaignSettings, OUTCOMES } from '../shared/types';
 import { ApiError } from './errors';
 import { type CountryCode, isKnownRegion } from './numbers';
 
@@ -113,6 +113,29 @@ export const csvQuerySchema = z
       },
     }),
   );
+
+/** POST /campaigns/:id/numbers: the numbers, and the region national numbers belong to. */
+export const jsonNumbersSchema = z.strictObject({
+  numbers: z.array(z.string()),
+  defaultRegion: regionSchema.optional(),
+});
+export const csvNumbersQuerySchema = z.strictObject({ defaultRegion: regionSchema.optional() });
+
+export const NUMBER_STATUSES = ['pending', 'in-flight', 'finished'] as const;
+export type NumberStatus = (typeof NUMBER_STATUSES)[number];
+
+/** Filters of GET /campaigns/:id/calls and results.csv. */
+const resultFilterShape = {
+  status: z.enum(NUMBER_STATUSES).optional(),
+  outcome: z.enum(OUTCOMES).optional(),
+};
+export const resultsQuerySchema = z.strictObject(resultFilterShape);
+export const callsQuerySchema = z.strictObject({
+  ...resultFilterShape,
+  cursor: z.string().regex(/^\d{1,9}$/, 'expected the nextCursor of a previous page').transform(Number).optional(),
+  limit: queryInt(z.int().min(1).max(1000)).default(100),
+});
+export type ResultFilter = z.infer<typeof resultsQuerySchema>;
 
 const isoTimestamp = z.iso.datetime({ offset: true });
 

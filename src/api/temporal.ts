@@ -109,15 +109,20 @@ function isUpdateDropped(err: unknown): boolean {
 }
 
 /** executeUpdate, sent again when the server dropped it; to be run inside withDeadline. */
-export async function executeUpdateResending<Ret>(
+export async function executeUpdateResending<Ret, Args extends unknown[]>(
   handle: WorkflowHandle,
-  update: UpdateDefinition<Ret, []>,
+  update: UpdateDefinition<Ret, Args>,
+  ...args: Args
 ): Promise<Ret> {
   // One id for every attempt, so an attempt the server did apply is never applied twice.
   const updateId = randomUUID();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await handle.executeUpdate(update, { updateId });
+      // By name: the client's overloads cannot take an argument list of generic length.
+      return await handle.executeUpdate<Ret, [unknown, ...unknown[]]>(update.name, {
+        updateId,
+        args: args as unknown as [unknown, ...unknown[]],
+      });
     } catch (err) {
       if (attempt >= UPDATE_ATTEMPTS || !isUpdateDropped(err)) throw err;
       await setTimeout(50 * attempt);
