@@ -9,6 +9,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { resultRowsExported } from '../metrics/api';
 import { workflowIdFor } from '../shared/callId';
 import type { CampaignProgress } from '../shared/types';
 import {
@@ -259,7 +260,7 @@ export function campaignsRouter({ config, client, logger }: AppDeps): Router {
     const calls: NumberResult[] = [];
     let next = cursor ?? 0;
     for (let scanned = 0; next < source.activity.total && calls.length < limit && scanned < MAX_SCANNED_PER_PAGE; ) {
-      const page = await readResultPage(client, source, next);
+      const page = await readResultPage(client, source, next, MAX_SCANNED_PER_PAGE - scanned);
       if (page.results.length === 0) break;
       for (const result of page.results) {
         if (calls.length === limit) break;
@@ -279,7 +280,11 @@ export function campaignsRouter({ config, client, logger }: AppDeps): Router {
     const columns = await resultColumns(client, source);
     async function* rows(): AsyncGenerator<Array<string | number>> {
       for await (const page of resultPages(client, source)) {
-        for (const result of page.results) if (matches(result, filter)) yield resultRow(result, columns);
+        for (const result of page.results) {
+          if (!matches(result, filter)) continue;
+          resultRowsExported.inc();
+          yield resultRow(result, columns);
+        }
       }
     }
     res.status(200).type('text/csv').attachment(`${campaignId}-results.csv`);

@@ -111,8 +111,13 @@ export interface ResultPage {
   columns: string[];
 }
 
-/** Reads up to MAX_PAGE_ROWS numbers from `from` on, all from the one chunk holding `from`. */
-export async function readResultPage(client: Client, source: ResultSource, from: number): Promise<ResultPage> {
+/** Reads up to `maxRows` (at most MAX_PAGE_ROWS) numbers from `from` on, all from the one chunk holding `from`. */
+export async function readResultPage(
+  client: Client,
+  source: ResultSource,
+  from: number,
+  maxRows = MAX_PAGE_ROWS,
+): Promise<ResultPage> {
   const { campaignId, activity } = source;
   const batch = batchHolding(activity.batches, from);
   if (!batch) return { results: [], next: activity.total, columns: [] };
@@ -120,7 +125,7 @@ export async function readResultPage(client: Client, source: ResultSource, from:
   const chunkEnd = Math.min(first + batch.total, first + (Math.floor((from - first) / batch.perChunk) + 1) * batch.perChunk);
   const handle = client.workflow.getHandle(numbersWorkflowId(campaignId, batch, from));
   const page = await withDeadline(client, () =>
-    handle.query(chunkPageQuery, { from, count: Math.min(MAX_PAGE_ROWS, chunkEnd - from) }),
+    handle.query(chunkPageQuery, { from, count: Math.min(maxRows, MAX_PAGE_ROWS, chunkEnd - from) }),
   );
   return { results: page.rows.map((row) => resultOf(row, source)), next: from + page.rows.length, columns: page.columns };
 }

@@ -46,6 +46,12 @@ export const campaignAgents = new Gauge({
   registers: [registry],
 });
 
+export const resultRowsExported = new Counter({
+  name: 'dialer_result_rows_exported_total',
+  help: 'Rows written by results.csv exports: it grows as the client reads, since exports are streamed',
+  registers: [registry],
+});
+
 // Zero from the start, so rates and alerts work before the first event.
 for (const route of WEBHOOK_ROUTES) webhooksReceived.inc({ route }, 0);
 for (const outcome of OUTCOMES) callsEnded.inc({ outcome }, 0);

@@ -128,6 +128,66 @@ describe('per-number results and added numbers', () => {
     await recordHistories(dialer.client, workflowIdFor('results-e2e'), 'results');
   });
 
+  it('pages and exports a 100,000-number campaign without holding it: the export advances as the client reads', async () => {
+    const count = 100_000;
+    const numbers = testNumbers(count, '133');
+    const note = 'n'.repeat(200); // 28 MB of CSV out: more than the sockets between server and client buffer
+    const csv = ['phone,note', ...numbers.map((n) => `${n},${note}`)].join('\n');
+    // Its only agent is one the agent system does not list: nothing is dialled, every number stays pending.
+    const created = await fetch(`${dialer.apiUrl}/campaigns?campaignId=results-100k&agentIds=ghost`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(await created.json()).toMatchObject({ accepted: count });
+
+    const tail = await dialer.api('GET', '/campaigns/results-100k/calls?cursor=99990&limit=1000');
+    expect(tail.body.nextCursor).toBeNull();
+    expect(tail.body.calls).toHaveLength(10);
+    expect(tail.body.calls[9]).toEqual({
+      index: count - 1,
+      number: numbers[count - 1],
+      status: 'pending',
+      attempts: 0,
+      lastOutcome: null,
+      agentId: null,
+      talkSec: null,
+      firstDialledAt: null,
+      lastDialledAt: null,
+      endedAt: null,
+      contact: { note },
+    });
+    // A filter nothing matches reads a bounded stretch per request, and says where to go on.
+    const none = await dialer.api('GET', '/campaigns/results-100k/calls?status=finished');
+    expect(none.body).toEqual({ campaignId: 'results-100k', calls: [], nextCursor: '10000' });
+
+    const exported = async (): Promise<number> => {
+      const text = await (await fetch(`${dialer.apiUrl}/metrics`)).text();
+      return Number(/^dialer_result_rows_exported_total (\d+)/m.exec(text)?.[1]);
+    };
+    const before = await exported();
+    const res = await fetch(`${dialer.apiUrl}/campaigns/results-100k/results.csv`);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let lines = 0;
+    const readSome = async (): Promise<boolean> => {
+      const { done, value } = await reader.read();
+      if (value) lines += decoder.decode(value, { stream: true }).split('\n').length - 1;
+      return !done;
+    };
+    await readSome();
+    // The client stops reading: the server must stop too, well short of the whole campaign.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const whileHeld = (await exported()) - before;
+    expect(whileHeld).toBeGreaterThan(0);
+    expect(whileHeld).toBeLessThan(count / 2);
+    while (await readSome());
+    expect(lines).toBe(count + 1);
+    expect((await exported()) - before).toBe(count);
+
+    expect((await dialer.api('POST', '/campaigns/results-100k/cancel')).status).toBe(200);
+  });
+
   it('refuses bad result queries and unknown campaigns', async () => {
     expect((await dialer.api('GET', '/campaigns/results-e2e/calls?status=done')).body.error.code).toBe('invalid_request');
     expect((await dialer.api('GET', '/campaigns/results-e2e/calls?limit=0')).body.error.code).toBe('invalid_request');
