@@ -5,6 +5,8 @@
 import { parse } from 'csv-parse/sync';
 import type { CallRecord } from '../../src/simulator/ledger';
 import { workflowIdFor } from '../../src/shared/callId';
+import { numbersWorkflowId } from '../../src/workflows/definitions';
+import { startInput } from '../api/helpers';
 import { eventually } from '../support/eventually';
 import { recordHistories } from '../support/histories';
 import { checkLedger, CLEAN } from '../support/ledgerChecks';
@@ -126,6 +128,8 @@ describe('per-number results and added numbers', () => {
     expect(busyRows).toHaveLength(final.outcomes.busy);
 
     await recordHistories(dialer.client, workflowIdFor('results-e2e'), 'results');
+    const { chunks } = await startInput(dialer.client, 'results-e2e');
+    await recordHistories(dialer.client, numbersWorkflowId('results-e2e', chunks!, 0), 'results-chunk');
   });
 
   it('pages and exports a 100,000-number campaign without holding it: the export advances as the client reads', async () => {
