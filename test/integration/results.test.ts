@@ -3,6 +3,7 @@
  * on the real dev server, checked against what the simulated provider saw.
  */
 import { parse } from 'csv-parse/sync';
+import type { NumberResult } from '../../src/api/numberResults';
 import type { CallRecord } from '../../src/simulator/ledger';
 import { workflowIdFor } from '../../src/shared/callId';
 import { numbersWorkflowId } from '../../src/workflows/definitions';
@@ -14,19 +15,6 @@ import { type InProcessDialer, startInProcessDialer, testNumbers } from '../supp
 
 jest.setTimeout(120_000);
 
-interface Result {
-  index: number;
-  number: string;
-  status: string;
-  attempts: number;
-  lastOutcome: string | null;
-  agentId: string | null;
-  talkSec: number | null;
-  firstDialledAt: string | null;
-  lastDialledAt: string | null;
-  endedAt: string | null;
-  contact?: Record<string, string>;
-}
 
 const outcomeOf = (call: CallRecord): string => (call.outcome === 'completed' ? 'answered' : String(call.outcome));
 
@@ -38,13 +26,13 @@ describe('per-number results and added numbers', () => {
   afterAll(() => dialer.stop());
 
   /** Every page of /calls, following nextCursor. */
-  async function allCalls(campaignId: string, query = ''): Promise<{ calls: Result[]; pages: number }> {
-    const calls: Result[] = [];
+  async function allCalls(campaignId: string, query = ''): Promise<{ calls: NumberResult[]; pages: number }> {
+    const calls: NumberResult[] = [];
     let pages = 0;
     for (let cursor: string | null = ''; cursor !== null; pages++) {
       const res = await dialer.api('GET', `/campaigns/${campaignId}/calls?limit=7${query}${cursor ? `&cursor=${cursor}` : ''}`);
       expect(res.status).toBe(200);
-      calls.push(...(res.body.calls as Result[]));
+      calls.push(...(res.body.calls as NumberResult[]));
       cursor = res.body.nextCursor;
     }
     return { calls, pages };
