@@ -215,6 +215,9 @@ const managementRoute = fc.constantFrom(
   { method: 'post' as const, path: '/campaigns/some-id/pause' },
   { method: 'post' as const, path: '/campaigns/some-id/resume' },
   { method: 'post' as const, path: '/campaigns/some-id/cancel' },
+  { method: 'post' as const, path: '/campaigns/some-id/numbers' },
+  { method: 'get' as const, path: '/campaigns/some-id/calls' },
+  { method: 'get' as const, path: '/campaigns/some-id/results.csv' },
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -596,20 +599,63 @@ describe('management routes', () => {
     );
   });
 
-  it('GET /campaigns/:id, POST …/pause|resume|cancel: traversal, NUL, bad percent-encoding, long ids', async () => {
+  it('GET /campaigns/:id[/calls|/results.csv], POST …/pause|resume|cancel|numbers: traversal, NUL, bad percent-encoding, long ids', async () => {
+    const reads = ['', '/calls', '/results.csv'];
     await check(
       fc.record({
         segment: badSegment,
-        action: fc.constantFrom('', '/pause', '/resume', '/cancel'),
+        action: fc.constantFrom(...reads, '/pause', '/resume', '/cancel', '/numbers'),
         body: anyBody,
       }),
       ({ segment, action, body }) => ({
-        method: action === '' ? 'get' : 'post',
+        method: reads.includes(action) ? 'get' : 'post',
         path: `/campaigns/${segment}${action}`,
         headers: { ...AUTH, 'content-type': 'application/json' },
         ...(action !== '' && body !== undefined ? { body } : {}),
       }),
     );
+  });
+
+  it('POST /campaigns/:id/numbers on a live campaign: bad JSON and CSV bodies, bad region, unknown fields', async () => {
+    const body = fc.oneof(
+      badNumbers.map((numbers) => JSON.stringify({ numbers })),
+      fc
+        .oneof(hostileString, fc.constantFrom('XX', 'cn1', '__proto__'))
+        .map((defaultRegion) => JSON.stringify({ numbers: [VALID_NUMBER], defaultRegion })),
+      fc.constantFrom(...PROTO_KEYS, 'name', 'agentIds').map((key) => `{"numbers":["${VALID_NUMBER}"],"${key}":1}`),
+      jsonCampaignBody.filter((b) => typeof b === 'string' && !b.includes('"numbers":["+')),
+    );
+    await check(body, (b) => ({
+      method: 'post',
+      path: `/campaigns/${targetId}/numbers`,
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: b,
+    }));
+    await check(
+      fc.oneof(
+        defectiveCsv.map((csv) => ({ csv, query: '' })),
+        fc.constantFrom('defaultRegion=XX', 'campaignId=x', 'maxAttempts=2', 'x=1').map((query) => ({ csv: `phone\n${VALID_NUMBER}\n`, query })),
+      ),
+      ({ csv, query }) => ({
+        method: 'post',
+        path: `/campaigns/${targetId}/numbers?${query}`,
+        headers: { ...AUTH, 'content-type': 'text/csv' },
+        body: csv,
+      }),
+    );
+  });
+
+  it('GET /campaigns/:id/calls and results.csv on a live campaign: bad filters, cursors, limits, unknown parameters', async () => {
+    // Every value is made invalid for its key (the x), so no request reaches the campaign.
+    const query = fc.array(fc.tuple(fc.constantFrom('status', 'outcome', 'cursor', 'limit', 'other'), hostileString), {
+      minLength: 1,
+      maxLength: 3,
+    });
+    await check(fc.record({ query, path: fc.constantFrom('calls', 'results.csv') }), ({ query: q, path }) => ({
+      method: 'get',
+      path: `/campaigns/${targetId}/${path}?${queryString(q.map(([k, v]) => [k, `x${v}`]))}`,
+      headers: AUTH,
+    }));
   });
 
   it('GET /campaigns with bad credentials and any query', async () => {
