@@ -1,4 +1,9 @@
 /** The CLI's HTTP client for the management API: one error type per exit code the CLI promises. */
+import type { NumbersAdded } from '../api/addNumbers';
+import type { CampaignCreated } from '../api/campaignRequest';
+import type { CallsPage, NumberResult } from '../api/numberResults';
+import type { RejectedNumber } from '../api/numbers';
+import type { NumberStatus, ResultFilter } from '../api/schemas';
 import type { CampaignProgress, CampaignStatus } from '../shared/types';
 
 export const DEFAULT_DIALER_URL = 'http://localhost:3000';
@@ -36,13 +41,31 @@ export class ApiUnavailable extends Error {
   }
 }
 
-export interface CampaignCreatedReply {
-  campaignId: string;
-  workflowId: string;
-  accepted: number;
-  duplicates: number;
-  rejected: Array<{ index: number; value: string; reason: string }>;
+/** Ctrl-C while a request or a transfer was under way (exit 130). */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
 }
+
+/** A row of the request the API did not take, with its reason code (`not_a_number`, `too_short`, …). */
+export type RejectedRow = RejectedNumber;
+
+export type CampaignCreatedReply = CampaignCreated;
+
+/** `POST /campaigns/:id/numbers`: `duplicates` repeat inside the request, `alreadyInCampaign` are not dialled again. */
+export type NumbersAddedReply = NumbersAdded;
+
+/**
+ * The API's number states: NUMBER_STATUSES of src/api/schemas.ts, which the CLI does not load (it
+ * pulls in zod and libphonenumber). A Record keyed by the API's type keeps the two sets equal.
+ */
+const NUMBER_STATES: Record<NumberStatus, true> = { pending: true, 'in-flight': true, finished: true };
+export const CALL_RESULT_STATUSES = Object.keys(NUMBER_STATES) as NumberStatus[];
+
+/** Filters of `GET /campaigns/:id/calls` and `results.csv`. */
+export type ResultsFilter = ResultFilter;
+
+/** One number of a campaign, as `GET /campaigns/:id/calls` lists it. */
+export type CallResult = NumberResult;
 
 export interface CampaignListItem {
   campaignId: string;
@@ -76,7 +99,8 @@ interface ErrorReply {
   error?: { code?: unknown; message?: unknown; details?: unknown };
 }
 
-const REQUEST_TIMEOUT_MS = 30_000;
+/** Longest wait for an answer; for a streamed download, the longest silence. */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export class DialerClient {
   constructor(
@@ -85,10 +109,13 @@ export class DialerClient {
   ) {}
 
   createFromCsv(csv: string, query: Record<string, string | undefined>): Promise<CampaignCreatedReply> {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value);
-    const qs = params.size > 0 ? `?${params.toString()}` : '';
-    return this.request<CampaignCreatedReply>('POST', `/campaigns${qs}`, { contentType: 'text/csv', body: csv });
+    return this.request<CampaignCreatedReply>('POST', `/campaigns${queryString(query)}`, { contentType: 'text/csv', body: csv });
+  }
+
+  /** Adds the numbers of a CSV (a `phone` column) to a running or paused campaign. */
+  addNumbersCsv(campaignId: string, csv: string, defaultRegion: string | undefined): Promise<NumbersAddedReply> {
+    const path = `${campaignPath(campaignId)}/numbers${queryString({ defaultRegion })}`;
+    return this.request<NumbersAddedReply>('POST', path, { contentType: 'text/csv', body: csv });
   }
 
   list(): Promise<CampaignListItem[]> {
@@ -96,41 +123,101 @@ export class DialerClient {
   }
 
   progress(campaignId: string): Promise<CampaignProgress> {
-    return this.request<CampaignProgress>('GET', `/campaigns/${encodeURIComponent(campaignId)}`);
+    return this.request<CampaignProgress>('GET', campaignPath(campaignId));
   }
 
   control(campaignId: string, action: ControlAction): Promise<{ status: CampaignStatus }> {
-    return this.request<{ status: CampaignStatus }>('POST', `/campaigns/${encodeURIComponent(campaignId)}/${action}`);
+    return this.request<{ status: CampaignStatus }>('POST', `${campaignPath(campaignId)}/${action}`);
   }
 
-  private async request<T>(method: string, path: string, send?: { contentType: string; body: string }): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  /** One page of per-number results; `cursor` is the previous page's `nextCursor`. */
+  callsPage(
+    campaignId: string,
+    query: ResultsFilter & { cursor?: string; limit?: number },
+    signal?: AbortSignal,
+  ): Promise<CallsPage> {
+    const qs = queryString({ ...query, limit: query.limit === undefined ? undefined : String(query.limit) });
+    return this.request<CallsPage>('GET', `${campaignPath(campaignId)}/calls${qs}`, undefined, signal);
+  }
+
+  /**
+   * `results.csv` as a stream: resolves once the headers are in (API errors are thrown then), and
+   * the caller reads the body. `deadline` replaces the whole-request timeout, which a long export would
+   * outlive: the caller aborts it when the data stops coming.
+   */
+  async resultsCsv(campaignId: string, filter: ResultsFilter, deadline: AbortSignal, signal?: AbortSignal): Promise<Response> {
+    const path = `${campaignPath(campaignId)}/results.csv${queryString({ ...filter })}`;
+    const res = await this.send('GET', path, { accept: 'text/csv', deadline, signal });
+    if (res.body === null || !(res.headers.get('content-type') ?? '').startsWith('text/csv')) {
+      await res.body?.cancel();
+      throw new ApiUnavailable(`GET ${path}: the reply is not CSV`, res.status, 'bad_reply');
+    }
+    return res;
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: { contentType: string; body: string },
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const res = await this.send(method, path, { body, signal });
+    const text = await res.text().catch(() => {
+      if (signal?.aborted) throw new Interrupted('interrupted');
+      return '';
+    });
+    const parsed = parseJson(text);
+    if (parsed === undefined) throw new ApiUnavailable(`${method} ${path}: the reply is not JSON`, res.status, 'bad_reply');
+    return parsed as T;
+  }
+
+  /** Sends one request; resolves with a 2xx response, throws the error the CLI reports for anything else. */
+  private async send(
+    method: string,
+    path: string,
+    options: {
+      body?: { contentType: string; body: string };
+      accept?: string;
+      /** Ctrl-C: throws Interrupted. */
+      signal?: AbortSignal;
+      /** Default: REQUEST_TIMEOUT_MS for the whole request, body included. */
+      deadline?: AbortSignal;
+    },
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
-    if (send) headers['content-type'] = send.contentType;
+    if (options.body) headers['content-type'] = options.body.contentType;
+    const deadline = options.deadline ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers,
-        body: send?.body,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        body: options.body?.body,
+        signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline,
       });
     } catch (err) {
+      if (options.signal?.aborted) throw new Interrupted('interrupted');
       throw new ApiUnavailable(`cannot reach the dialer API at ${this.baseUrl}: ${networkReason(err)}`, null, 'unreachable');
     }
+    if (res.ok) return res;
     const text = await res.text().catch(() => '');
-    const body = parseJson(text);
-    if (res.ok) {
-      if (body === undefined) throw new ApiUnavailable(`${method} ${path}: the reply is not JSON`, res.status, 'bad_reply');
-      return body as T;
-    }
-    const error = (body as ErrorReply | undefined)?.error;
+    const error = (parseJson(text) as ErrorReply | undefined)?.error;
     const code = typeof error?.code === 'string' ? error.code : `http_${res.status}`;
     // A proxy in front may answer with HTML: fall back to the status line.
     const message = typeof error?.message === 'string' ? error.message : `HTTP ${res.status} ${res.statusText}`.trim();
     if (res.status >= 400 && res.status < 500) throw new ApiRefused(res.status, code, message, error?.details ?? null);
     throw new ApiUnavailable(message, res.status, code);
   }
+}
+
+const campaignPath = (campaignId: string): string => `/campaigns/${encodeURIComponent(campaignId)}`;
+
+/** `?a=1&b=2` of the defined values, or '' when there are none. */
+function queryString(query: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value);
+  return params.size > 0 ? `?${params.toString()}` : '';
 }
 
 function parseJson(text: string): unknown {

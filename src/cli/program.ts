@@ -3,18 +3,26 @@
  * Kept apart from main.ts so the process-level bits (exit, signals) stay in one small file.
  */
 import { readFile } from 'node:fs/promises';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { OUTCOMES } from '../shared/types';
 import {
   ApiRefused,
   ApiUnavailable,
+  CALL_RESULT_STATUSES,
   type ControlAction,
   DEFAULT_DIALER_URL,
   DialerClient,
   EXIT,
+  Interrupted,
   parseDialerUrl,
+  type RejectedRow,
+  type ResultsFilter,
   UsageError,
 } from './client';
-import { formatCreated, formatList, formatProgress } from './format';
+import { formatAdded, formatCreated, formatList, formatProgress, formatResultRow, RESULTS_HEADER, rejectedLines } from './format';
+import { exportResults, lineWriter, streamResults } from './results';
+import { retryTransient } from './retry';
 import { watchCampaign } from './watch';
 
 export interface CliIo {
@@ -27,6 +35,29 @@ export interface CliIo {
 
 const DEFAULT_INTERVAL_SEC = 1;
 const OUTAGE_TOLERANCE_MS = 30_000;
+/** `add` waits this long for another addition to the same campaign to finish (`numbers_being_added`). */
+const BUSY_TOLERANCE_MS = 30_000;
+const BUSY_RETRY_MS = 1000;
+/** The API's largest page of `GET /calls`. */
+const MAX_PAGE_SIZE = 1000;
+
+/** What the user can do about a refusal, when the API's message does not say it. */
+const HINTS: Record<string, string> = {
+  unauthorized: 'set API_KEY to the key the API was started with',
+  campaign_not_found: '`dialer list` shows the campaigns',
+  campaign_closed: 'an ended campaign takes no more numbers, pause or resume: start a new one',
+  numbers_being_added: `another addition to this campaign was still in progress after ${BUSY_TOLERANCE_MS / 1000} s: try again later`,
+  payload_too_large: 'split the file and send the parts one after the other',
+  rate_limited: 'too many requests: wait a minute and try again',
+};
+
+async function readCsv(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
 
 function positiveInt(max: number) {
   return (value: string): number => {
@@ -56,6 +87,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // Set by the action that ran; commander only tells us about parse errors.
   let exitCode: number = EXIT.ok;
   let jsonMode = false;
+  // `results --json` prints one object a line, so an error must stay on one line too.
+  let jsonLines = false;
   const print = (value: unknown, human: () => string): void => out(jsonMode ? JSON.stringify(value, null, 2) : human());
 
   // Built lazily so `--help` and usage errors work whatever DIALER_URL holds.
@@ -76,10 +109,10 @@ Environment:
 Exit codes:
   0  success
   1  unexpected failure (a bug: please report it)
-  2  usage error: bad arguments or options, unreadable file, invalid DIALER_URL
+  2  usage error: bad arguments or options, unreadable input or unwritable output file, invalid DIALER_URL
   3  the API refused the request (4xx), e.g. campaign_not_found, campaign_closed, invalid_request
   4  the API is unavailable: connection refused, timeout, or a 5xx such as temporal_unavailable
-  130 interrupted (Ctrl-C during status --watch)`,
+  130 interrupted (Ctrl-C during status --watch, results or add)`,
     );
   program.hook('preAction', (_program, action) => {
     jsonMode = (action.optsWithGlobals<GlobalOptions>().json ?? false) === true;
@@ -95,12 +128,7 @@ Exit codes:
     .option('--region <code>', 'ISO 3166 region for national numbers, e.g. CN')
     .option('--max-attempts <n>', 'attempts per number, 1-10', positiveInt(10))
     .action(async (file: string, opts: { id?: string; name?: string; agents?: string; region?: string; maxAttempts?: number }) => {
-      let csv: string;
-      try {
-        csv = await readFile(file, 'utf8');
-      } catch (e) {
-        throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-      }
+      const csv = await readCsv(file);
       const reply = await client().createFromCsv(csv, {
         campaignId: opts.id,
         name: opts.name,
@@ -109,6 +137,30 @@ Exit codes:
         maxAttempts: opts.maxAttempts === undefined ? undefined : String(opts.maxAttempts),
       });
       print(reply, () => formatCreated(reply));
+    });
+
+  program
+    .command('add')
+    .description('add the numbers of a CSV file ("phone" column) to a running or paused campaign')
+    .argument('<id>', 'campaign id')
+    .argument('<file.csv>', 'CSV file to upload; numbers the campaign already has are reported, not dialled again')
+    .option('--region <code>', 'ISO 3166 region for national numbers, e.g. CN')
+    .action(async (id: string, file: string, opts: { region?: string }) => {
+      const csv = await readCsv(file);
+      const api = client();
+      let told = false;
+      const reply = await retryTransient(() => api.addNumbersCsv(id, csv, opts.region), {
+        transient: (e) => e instanceof ApiRefused && e.code === 'numbers_being_added',
+        retryMs: BUSY_RETRY_MS,
+        toleranceMs: BUSY_TOLERANCE_MS,
+        signal: io.signal,
+        onRetry: () => {
+          if (!told) err(`another addition to campaign ${id} is in progress: waiting for it (up to ${BUSY_TOLERANCE_MS / 1000} s)`);
+          told = true;
+        },
+      });
+      if (reply === undefined) throw new Interrupted('interrupted: nothing was added');
+      print(reply, () => formatAdded(reply));
     });
 
   program
@@ -142,6 +194,42 @@ Exit codes:
       if (p.completedAt === null) exitCode = EXIT.interrupted;
     });
 
+  program
+    .command('results')
+    .description("a campaign's per-number results: a table, NDJSON with --json, or a CSV file with --out")
+    .argument('<id>', 'campaign id')
+    .option('--out <file.csv>', "write the API's results.csv to this file (replaced only once complete)")
+    .addOption(new Option('--status <status>', 'only numbers in this state').choices(CALL_RESULT_STATUSES))
+    .addOption(new Option('--outcome <outcome>', 'only numbers whose last attempt ended so').choices(OUTCOMES))
+    .option('--page-size <n>', `numbers asked for per request without --out, 1-${MAX_PAGE_SIZE}`, positiveInt(MAX_PAGE_SIZE), MAX_PAGE_SIZE)
+    .action(async (id: string, opts: ResultsFilter & { out?: string; pageSize: number }) => {
+      const filter: ResultsFilter = { status: opts.status, outcome: opts.outcome };
+      if (opts.out !== undefined) {
+        const rows = await exportResults(client(), id, filter, opts.out, { signal: io.signal });
+        print({ campaignId: id, path: resolve(opts.out), rows }, () => `Wrote ${rows} rows to ${opts.out}`);
+        return;
+      }
+      jsonLines = jsonMode;
+      const write = lineWriter(io.stdout);
+      let headed = jsonMode;
+      const count = await streamResults(
+        client(),
+        id,
+        filter,
+        async (call) => {
+          if (jsonMode) return write(JSON.stringify(call));
+          if (!headed) headed = await write(RESULTS_HEADER);
+          return write(formatResultRow(call));
+        },
+        { pageSize: opts.pageSize, outageToleranceMs: OUTAGE_TOLERANCE_MS, signal: io.signal },
+      );
+      if (!jsonMode) {
+        const filters = Object.entries(filter).flatMap(([k, v]) => (v === undefined ? [] : [`${k} ${v}`]));
+        const which = filters.length > 0 ? ` (${filters.join(', ')})` : '';
+        await write(count === 0 ? `No numbers${which}.` : `${count} numbers${which}`);
+      }
+    });
+
   for (const [action, what] of [
     ['pause', 'stop placing new calls (calls in flight end normally)'],
     ['resume', 'go on dialling after a pause'],
@@ -166,10 +254,15 @@ Exit codes:
       err(`error: ${e.message}`);
       return EXIT.usage;
     }
+    if (e instanceof Interrupted) {
+      err(e.message);
+      return EXIT.interrupted;
+    }
     if (e instanceof ApiRefused || e instanceof ApiUnavailable) {
       err(`error ${e.code}: ${e.message}`);
-      if (e instanceof ApiRefused) for (const line of detailLines(e.details)) err(`  ${line}`);
-      if (jsonMode) out(JSON.stringify({ error: errorJson(e) }, null, 2));
+      if (e instanceof ApiRefused) for (const line of detailLines(e.details)) err(line);
+      if (HINTS[e.code] !== undefined) err(`  hint: ${HINTS[e.code]}`);
+      if (jsonMode) out(JSON.stringify({ error: errorJson(e) }, null, jsonLines ? undefined : 2));
       return e instanceof ApiRefused ? EXIT.refused : EXIT.unavailable;
     }
     err(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -183,10 +276,21 @@ function errorJson(e: ApiRefused | ApiUnavailable): { code: string; message: str
     : { code: e.code, message: e.message, status: e.status, details: null };
 }
 
-/** `invalid_request` names the failing fields: show them, since that is what the user must fix. */
+/**
+ * What the user must fix, from a refusal's details: the failing fields of `invalid_request`, the rows
+ * of `no_valid_numbers`, the columns of a CSV without a `phone` one.
+ */
 function detailLines(details: unknown): string[] {
-  if (typeof details !== 'object' || details === null || !('fields' in details) || !Array.isArray(details.fields)) return [];
-  return details.fields.flatMap((f: unknown) =>
-    typeof f === 'object' && f !== null && 'field' in f && 'message' in f ? [`${String(f.field)}: ${String(f.message)}`] : [],
-  );
+  if (typeof details !== 'object' || details === null) return [];
+  const lines: string[] = [];
+  if ('fields' in details && Array.isArray(details.fields)) {
+    for (const f of details.fields as unknown[]) {
+      if (typeof f === 'object' && f !== null && 'field' in f && 'message' in f) lines.push(`  ${String(f.field)}: ${String(f.message)}`);
+    }
+  }
+  if ('rejected' in details && Array.isArray(details.rejected)) lines.push(...rejectedLines(details.rejected as RejectedRow[]));
+  if ('header' in details && Array.isArray(details.header)) {
+    lines.push(`  columns found: ${details.header.map((c) => JSON.stringify(c)).join(', ')}`);
+  }
+  return lines;
 }

@@ -3,6 +3,7 @@ import { SingleBar } from 'cli-progress';
 import type { CampaignProgress } from '../shared/types';
 import { ApiUnavailable, type DialerClient } from './client';
 import { formatAgents, formatOutcomes } from './format';
+import { retryTransient, sleep } from './retry';
 
 export interface WatchOptions {
   intervalMs: number;
@@ -13,17 +14,6 @@ export interface WatchOptions {
   /** Set on SIGINT: stop polling at the next turn. */
   signal?: AbortSignal;
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 function payloadOf(p: CampaignProgress): Record<string, string> {
   return { status: p.status, outcomes: formatOutcomes(p.outcomes), agents: formatAgents(p.agents) };
@@ -48,20 +38,18 @@ export async function watchCampaign(
       })
     : undefined;
   bar?.start(progress.total, progress.finished, payloadOf(progress));
-  let failingSince: number | null = null;
   try {
     while (progress.completedAt === null && !options.signal?.aborted) {
       await sleep(options.intervalMs, options.signal);
       if (options.signal?.aborted) break;
-      try {
-        progress = await client.progress(campaignId);
-        failingSince = null;
-      } catch (err) {
-        if (!(err instanceof ApiUnavailable)) throw err;
-        failingSince ??= Date.now();
-        if (Date.now() - failingSince > options.outageToleranceMs) throw err;
-        continue;
-      }
+      const next = await retryTransient(() => client.progress(campaignId), {
+        transient: (err) => err instanceof ApiUnavailable,
+        retryMs: options.intervalMs,
+        toleranceMs: options.outageToleranceMs,
+        signal: options.signal,
+      });
+      if (next === undefined) break;
+      progress = next;
       bar?.setTotal(progress.total);
       bar?.update(progress.finished, payloadOf(progress));
     }

@@ -4,11 +4,12 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CampaignProgress } from '../../src/shared/types';
+import type { CallResult, NumbersAddedReply } from '../../src/cli/client';
+import { type CampaignProgress, OUTCOMES } from '../../src/shared/types';
 import { type InProcessDialer, startInProcessDialer, testNumbers } from '../support/inProcessDialer';
 
 const ROOT = resolve(__dirname, '../..');
@@ -32,6 +33,27 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
       },
     );
   });
+}
+
+/** Parses stdout as NDJSON: one object a line. */
+function jsonLines<T>(run: Run): T[] {
+  if (run.code !== 0) throw new Error(`exit ${run.code}: ${run.stderr}`);
+  return run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as T);
+}
+
+/** Every page of the API's own `GET /calls`, to compare the CLI's output with. */
+async function apiCalls(campaignId: string, query = ''): Promise<CallResult[]> {
+  const calls: CallResult[] = [];
+  for (let cursor: string | null = ''; cursor !== null; ) {
+    const res = await dialer.api('GET', `/campaigns/${campaignId}/calls?limit=1000${query}${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(res.status).toBe(200);
+    calls.push(...(res.body.calls as CallResult[]));
+    cursor = res.body.nextCursor as string | null;
+  }
+  return calls;
 }
 
 /** Parses stdout as JSON, showing stderr when it is not (the CLI failed). */
@@ -158,5 +180,196 @@ describe('dialer CLI', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes');
+  });
+
+  it('add: numbers added to a running, then a paused campaign are dialled once; numbers it has are reported, not dialled', async () => {
+    const id = uniqueId('cli-add');
+    const [a, b, c, d, e, f, g] = testNumbers(7, '134');
+    // Its one agent is offline: the campaign stays running with nothing dialled until the numbers are in.
+    dialer.simulator.setAgentStatus('a1', 'offline');
+    try {
+      const started = await cli(['start', await csvFile(['phone,name', `${a},Ann`, `${b},Bo`]), '--id', id, '--agents', 'a1', '--json']);
+      expect([started.code, json(started)]).toEqual([0, expect.objectContaining({ campaignId: id, accepted: 2 })]);
+      expect(json<CampaignProgress>(await cli(['status', id, '--json']))).toMatchObject({ status: 'running', total: 2, finished: 0 });
+
+      const running = await cli(['add', id, await csvFile(['phone,name', `${c},Cy`, `${a},Ann again`, `${c},Cy again`, '12,Bad']), '--json']);
+      expect(running.code).toBe(0);
+      expect(json<NumbersAddedReply>(running)).toEqual({
+        campaignId: id,
+        workflowId: expect.any(String),
+        accepted: 1,
+        duplicates: 1,
+        alreadyInCampaign: [{ index: 1, value: a }],
+        rejected: [{ index: 3, value: '12', reason: 'missing_region' }],
+        total: 3,
+      });
+
+      expect((await cli(['pause', id])).code).toBe(0);
+      // National numbers with --region, and one the campaign has; the human summary.
+      const national = (n: string): string => n.replace('+86', '');
+      const paused = await cli(['add', id, await csvFile(['phone', national(d), national(e), b]), '--region', 'CN']);
+      expect(paused).toEqual({
+        code: 0,
+        stdout: [
+          `Campaign ${id}: 2 numbers added, 5 in the campaign now`,
+          '  accepted 2, duplicates 0, already in the campaign 1 (not dialled again), rejected 0',
+          `  data row 3: "${b}" already in the campaign`,
+          '',
+        ].join('\n'),
+        stderr: '',
+      });
+      // Two additions at once: the second waits for the first (numbers_being_added) rather than failing.
+      const both = await Promise.all([cli(['add', id, await csvFile(['phone', f!])]), cli(['add', id, await csvFile(['phone', g!])])]);
+      expect(both.map((r) => r.code)).toEqual([0, 0]);
+      expect(json<CampaignProgress>(await cli(['status', id, '--json']))).toMatchObject({ status: 'paused', total: 7, finished: 0 });
+      expect((await cli(['resume', id])).code).toBe(0);
+    } finally {
+      dialer.simulator.setAgentStatus('a1', 'idle');
+    }
+    const watched = await cli(['status', id, '--watch', '--interval', '0.2', '--json']);
+    expect(json<CampaignProgress>(watched)).toMatchObject({ status: 'completed', total: 7, finished: 7 });
+    // The provider's ledger: each number dialled exactly once, the ones sent twice included.
+    const dialled = dialer.simulator
+      .ledger()
+      .calls.filter((call) => call.campaignId === id)
+      .map((call) => call.to);
+    expect(dialled.sort()).toEqual([a, b, c, d, e, f, g].sort());
+
+    const closed = await cli(['add', id, await csvFile(['phone', ...testNumbers(1, '133')])]);
+    expect(closed.code).toBe(3);
+    expect(closed.stderr).toBe(`error campaign_closed: campaign ${id} has ended\n  hint: an ended campaign takes no more numbers, pause or resume: start a new one\n`);
+  });
+
+  it('add: a bad file or campaign is a clear error with the exit code scripts expect', async () => {
+    const id = uniqueId('cli-add');
+    const [number] = testNumbers(1, '132');
+    expect((await cli(['start', await csvFile(['phone', number!]), '--id', id, '--agents', 'nobody'])).code).toBe(0);
+
+    const missing = await cli(['add', id, join(dir, 'missing.csv')]);
+    expect([missing.code, missing.stderr]).toEqual([2, `error: cannot read ${join(dir, 'missing.csv')}: ENOENT\n`]);
+
+    const noPhone = await cli(['add', id, await csvFile(['tel,name', '13800138000,Ann'])]);
+    expect(noPhone.code).toBe(3);
+    expect(noPhone.stderr).toBe('error invalid_request: CSV header has no "phone" column\n  columns found: "tel", "name"\n');
+
+    const noneValid = await cli(['add', id, await csvFile(['phone', 'abc', '12']), '--json']);
+    expect(noneValid.code).toBe(3);
+    expect(noneValid.stderr).toBe(
+      'error no_valid_numbers: no number in the request is valid\n  data row 1: "abc" not_a_number\n  data row 2: "12" missing_region\n',
+    );
+    expect(json(noneValid)).toMatchObject({ error: { code: 'no_valid_numbers', status: 400 } });
+
+    const badRegion = await cli(['add', id, await csvFile(['phone', '13800138000']), '--region', 'XX']);
+    expect(badRegion.code).toBe(3);
+    expect(badRegion.stderr).toMatch(/^error invalid_request: .*\n {2}defaultRegion: /);
+
+    const unknown = await cli(['add', uniqueId('none'), await csvFile(['phone', number!])]);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/^error campaign_not_found: .*\n {2}hint: `dialer list` shows the campaigns\n$/);
+
+    // Nothing was added, and its one number is still waiting: the status filter finds it.
+    expect(jsonLines<CallResult>(await cli(['results', id, '--json', '--status', 'pending']))).toEqual([
+      expect.objectContaining({ index: 0, number, status: 'pending', attempts: 0, lastOutcome: null }),
+    ]);
+    expect((await cli(['results', id, '--json', '--status', 'finished'])).stdout).toBe('');
+    expect((await cli(['cancel', id])).code).toBe(0);
+  });
+
+  it('results: a table, NDJSON and a CSV file matching the API, with filters', async () => {
+    const id = uniqueId('cli-res');
+    const numbers = testNumbers(8, '131');
+    const file = await csvFile(['phone,name,city', ...numbers.map((n, i) => `${n},Client ${i},"North, ${i % 2}"`)]);
+    expect((await cli(['start', file, '--id', id])).code).toBe(0);
+    const final = json<CampaignProgress>(await cli(['status', id, '--watch', '--interval', '0.2', '--json']));
+    expect(final).toMatchObject({ status: 'completed', finished: 8 });
+    const api = await apiCalls(id);
+
+    // NDJSON: the API's calls, one a line, whatever the page size; checked against the provider's ledger too.
+    const lines = jsonLines<CallResult>(await cli(['results', id, '--json']));
+    expect(lines).toEqual(api);
+    expect(jsonLines<CallResult>(await cli(['results', id, '--json', '--page-size', '3']))).toEqual(api);
+    const placed = dialer.simulator.ledger().calls.filter((call) => call.campaignId === id);
+    lines.forEach((line, i) => {
+      const attempts = placed.filter((call) => call.to === numbers[i]).sort((x, y) => x.placedAt - y.placedAt);
+      const last = attempts[attempts.length - 1]!;
+      expect(line).toMatchObject({
+        index: i,
+        number: numbers[i],
+        status: 'finished',
+        attempts: attempts.length,
+        lastOutcome: last.outcome === 'completed' ? 'answered' : last.outcome,
+        agentId: last.agentId,
+        contact: { name: `Client ${i}`, city: `North, ${i % 2}` },
+      });
+    });
+
+    const table = await cli(['results', id, '--page-size', '3']);
+    expect(table.code).toBe(0);
+    const rows = table.stdout.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^NUMBER +STATUS +ATTEMPTS +OUTCOME +TALK +LAST DIALLED +AGENT$/);
+    expect(rows.slice(1, -1)).toEqual(
+      api.map((call) =>
+        expect.stringMatching(
+          new RegExp(`^\\${call.number} +finished +${call.attempts} +${call.lastOutcome} +(\\d+s|-) +\\S+Z +${call.agentId}$`),
+        ),
+      ),
+    );
+    expect(rows[rows.length - 1]).toBe('8 numbers');
+
+    // --out: the API's results.csv as is, extra columns included, and no temporary file left.
+    const out = join(dir, `${id}.csv`);
+    const written = await cli(['results', id, '--out', out]);
+    expect([written.code, written.stdout]).toEqual([0, `Wrote 8 rows to ${out}\n`]);
+    const csv = await readFile(out, 'utf8');
+    expect(csv).toBe(await (await fetch(`${dialer.apiUrl}/campaigns/${id}/results.csv`)).text());
+    expect(csv.split('\n')[0]).toBe('phone,status,attempts,last_outcome,agent_id,talk_sec,first_dialled_at,last_dialled_at,ended_at,name,city');
+    expect(csv).toContain(`${numbers[1]},finished,`);
+    expect(csv).toContain(',Client 1,"North, 1"');
+    expect((await readdir(dir)).filter((name) => name.endsWith('.part'))).toEqual([]);
+    expect(json(await cli(['results', id, '--out', out, '--json']))).toEqual({ campaignId: id, path: out, rows: 8 });
+
+    // Filters, checked against the campaign's own outcome counts.
+    for (const outcome of OUTCOMES) {
+      const only = jsonLines<CallResult>(await cli(['results', id, '--json', '--outcome', outcome, '--page-size', '2']));
+      expect(only).toEqual(api.filter((call) => call.lastOutcome === outcome));
+      expect(only).toHaveLength(final.outcomes[outcome]);
+      const filtered = join(dir, `${id}-${outcome}.csv`);
+      const run = await cli(['results', id, '--outcome', outcome, '--out', filtered, '--json']);
+      expect(json(run)).toEqual({ campaignId: id, path: filtered, rows: final.outcomes[outcome] });
+      expect(await readFile(filtered, 'utf8')).toBe(
+        await (await fetch(`${dialer.apiUrl}/campaigns/${id}/results.csv?outcome=${outcome}`)).text(),
+      );
+    }
+    expect(jsonLines<CallResult>(await cli(['results', id, '--json', '--status', 'finished']))).toEqual(api);
+    const pending = await cli(['results', id, '--status', 'pending']);
+    expect([pending.code, pending.stdout]).toEqual([0, 'No numbers (status pending).\n']);
+  });
+
+  it('results: usage errors before any request, refusals with exit 3 and no file left', async () => {
+    const cases: string[][] = [
+      ['results'],
+      ['results', 'x', '--status', 'done'],
+      ['results', 'x', '--outcome', 'maybe'],
+      ['results', 'x', '--page-size', '0'],
+      ['results', 'x', '--out', join(dir, 'no-such-dir', 'out.csv')],
+    ];
+    for (const args of cases) {
+      // An API that cannot be reached: a usage error must come before any request (else exit 4).
+      const run = await cli(args, { DIALER_URL: `http://127.0.0.1:${await closedPort()}` });
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toMatch(/^error/);
+    }
+    const badChoice = await cli(['results', 'x', '--status', 'done']);
+    expect(badChoice.stderr).toContain('Allowed choices are pending, in-flight, finished');
+
+    const out = join(dir, 'unknown.csv');
+    const unknown = await cli(['results', uniqueId('none'), '--out', out]);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/^error campaign_not_found: /);
+    expect((await readdir(dir)).filter((name) => name.startsWith('.unknown.csv') || name === 'unknown.csv')).toEqual([]);
+    const unknownJson = await cli(['results', uniqueId('none'), '--json']);
+    expect(unknownJson.code).toBe(3);
+    // NDJSON mode: the error is one line too.
+    expect(unknownJson.stdout).toMatch(/^\{"error":\{"code":"campaign_not_found",.*\}\}\n$/);
   });
 });
