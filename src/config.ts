@@ -3,6 +3,7 @@
  * A bad value stops the process with one line naming the variable.
  */
 import { z } from 'zod';
+import type { TwilioSettings } from './activities/twilioProvider';
 
 export class ConfigError extends Error {
   constructor(
@@ -34,6 +35,15 @@ const envSchema = z.object({
   TELEPHONY_PROVIDER: z.enum(['http', 'twilio']).default('http'),
   TELEPHONY_BASE_URL: url.optional(),
   TELEPHONY_API_KEY: optionalSecret,
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'expected AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: optionalSecret,
+  TWILIO_FROM: z.string().regex(/^\+[1-9]\d{1,14}$/, 'expected an E.164 number such as +14155550100').optional(),
+  TWILIO_AGENT_ADDRESS: z
+    .string()
+    .regex(/^(client:|sips?:|tel:\+|\+)/, 'expected client:…, sip:…, sips:… or tel:+…')
+    .refine((address) => address.includes('{agentId}'), 'must contain {agentId}')
+    .default('client:{agentId}'),
+  TWILIO_API_BASE_URL: url.optional(),
   AGENT_API_BASE_URL: url.optional(),
   SIMULATOR_PORT: port.default(3100),
   AGENT_POLL_SEC: positiveSeconds.default(5),
@@ -52,7 +62,10 @@ export interface Config {
   publicBaseUrl: string;
   apiKey?: string;
   webhookSecret?: string;
-  telephony: { provider: 'http'; baseUrl: string; apiKey?: string };
+  /** `baseUrl` and `apiKey` are the http provider's; with Twilio, `twilio` holds its settings. */
+  telephony: { provider: 'http' | 'twilio'; baseUrl: string; apiKey?: string };
+  /** Set exactly when TELEPHONY_PROVIDER=twilio. */
+  twilio?: TwilioSettings;
   agentApiBaseUrl: string;
   /** True when no provider is configured and the built-in simulator plays provider and agent system. */
   builtInSimulator: boolean;
@@ -85,11 +98,25 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv)
   return parsed.data;
 }
 
+/** With TELEPHONY_PROVIDER=twilio: its settings, each required one present. */
+function twilioSettings(e: z.output<typeof envSchema>): TwilioSettings {
+  const required = (name: 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_FROM'): string => {
+    const value = e[name];
+    if (value === undefined) throw new ConfigError(name, 'required when TELEPHONY_PROVIDER=twilio');
+    return value;
+  };
+  return {
+    accountSid: required('TWILIO_ACCOUNT_SID'),
+    authToken: required('TWILIO_AUTH_TOKEN'),
+    from: required('TWILIO_FROM'),
+    agentAddress: e.TWILIO_AGENT_ADDRESS,
+    ...(e.TWILIO_API_BASE_URL === undefined ? {} : { apiBaseUrl: e.TWILIO_API_BASE_URL }),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parseEnv(envSchema, env);
-  if (e.TELEPHONY_PROVIDER === 'twilio') {
-    throw new ConfigError('TELEPHONY_PROVIDER', 'twilio is not available in this version; use http');
-  }
+  const twilio = e.TELEPHONY_PROVIDER === 'twilio' ? twilioSettings(e) : undefined;
   const simulatorUrl = `http://localhost:${e.SIMULATOR_PORT}`;
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
@@ -97,9 +124,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
     apiKey: e.API_KEY,
     webhookSecret: e.WEBHOOK_SECRET,
-    telephony: { provider: 'http', baseUrl: e.TELEPHONY_BASE_URL ?? simulatorUrl, apiKey: e.TELEPHONY_API_KEY },
+    telephony: { provider: e.TELEPHONY_PROVIDER, baseUrl: e.TELEPHONY_BASE_URL ?? simulatorUrl, apiKey: e.TELEPHONY_API_KEY },
+    ...(twilio === undefined ? {} : { twilio }),
     agentApiBaseUrl: e.AGENT_API_BASE_URL ?? simulatorUrl,
-    builtInSimulator: e.TELEPHONY_BASE_URL === undefined,
+    // Twilio is a real provider: the simulator never stands in for it.
+    builtInSimulator: twilio === undefined && e.TELEPHONY_BASE_URL === undefined,
     agentSystemConfigured: e.AGENT_API_BASE_URL !== undefined,
     simulatorPort: e.SIMULATOR_PORT,
     timing: { agentPollSec: e.AGENT_POLL_SEC, callSilenceSec: e.CALL_SILENCE_SEC },

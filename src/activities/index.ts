@@ -1,19 +1,27 @@
 /**
  * Activities are built by a factory that receives their dependencies, so tests and processes wire
- * them to any provider and agent system. Each is idempotent: placeCall by its Idempotency-Key,
- * the others only read.
+ * them to any provider and agent system. Each is idempotent: placeCall by its Idempotency-Key (or,
+ * with Twilio, by finding the call a try may already have placed), the others only read.
+ *
+ * What every provider shares lives here: reading the number (inline, or from its number-chunk
+ * workflow), the late-placement check, and the agent system. The provider's own HTTP is in
+ * httpProvider.ts (the contract) and twilioProvider.ts.
  */
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import { AGENT_STATUSES, type AgentStatus, CALL_STATUSES } from '../shared/types';
+import { AGENT_STATUSES, type AgentStatus } from '../shared/types';
 import { parseCallId } from '../shared/callId';
-import { maskPhone, maskPhoneNumbers } from '../shared/mask';
 import type { Logger } from '../logger';
-import type { AgentListing, CallLookup, DialerActivities, PlaceCallInput, PlaceCallResult } from './types';
+import { type JsonHttp, jsonHttp } from './http';
+import { httpProvider } from './httpProvider';
+import { type CallWhereabouts, isRetryableStatus, type PlacementTiming, type TelephonyProvider } from './provider';
+import { twilioProvider, type TwilioSettings } from './twilioProvider';
+import type { AgentListing, CallLocator, CallLookup, DialerActivities, PlaceCallInput, PlaceCallResult } from './types';
 
-export interface ActivityDeps {
-  telephonyBaseUrl: string;
-  telephonyApiKey?: string;
+export { isRetryableStatus } from './provider';
+export type { TwilioSettings } from './twilioProvider';
+
+interface CommonDeps {
   agentApiBaseUrl: string;
   /** Base of the webhook URLs handed to the provider. */
   publicBaseUrl: string;
@@ -25,17 +33,27 @@ export interface ActivityDeps {
   numbers?: NumberDirectory;
 }
 
+/** TELEPHONY_PROVIDER=http: the contract's provider at telephonyBaseUrl. */
+interface HttpProviderDeps {
+  telephonyBaseUrl: string;
+  telephonyApiKey?: string;
+  twilio?: undefined;
+}
+
+/** TELEPHONY_PROVIDER=twilio. */
+interface TwilioProviderDeps {
+  twilio: TwilioSettings;
+  telephonyBaseUrl?: undefined;
+  telephonyApiKey?: undefined;
+}
+
+export type ActivityDeps = CommonDeps & (HttpProviderDeps | TwilioProviderDeps);
+
 export interface NumberDirectory {
   /** The E.164 number at `numberIndex` of a campaign's batch, held by that number-chunk workflow. */
   numberAt(chunkWorkflowId: string, numberIndex: number): Promise<string>;
 }
 
-const placedSchema = z.object({ providerCallId: z.string().min(1) });
-const callSchema = z.object({
-  callId: z.string(),
-  status: z.enum(CALL_STATUSES),
-  durationSec: z.number().nonnegative().nullish(),
-});
 const agentsSchema = z.object({ agents: z.array(z.object({ id: z.string().min(1), status: z.string() })) });
 
 /**
@@ -44,65 +62,43 @@ const agentsSchema = z.object({ agents: z.array(z.object({ id: z.string().min(1)
  */
 export const STALE_PLACEMENT_MS = 1_000;
 
-/** 408, 429 and 5xx are worth another try with the same key; other 4xx are the provider's final no. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
 function isAgentStatus(status: string): status is AgentStatus {
   return (AGENT_STATUSES as readonly string[]).includes(status);
 }
 
+function providerOf(deps: ActivityDeps, http: JsonHttp, timeoutMs: number): TelephonyProvider {
+  const { publicBaseUrl, logger } = deps;
+  if (deps.twilio !== undefined) return twilioProvider({ settings: deps.twilio, publicBaseUrl, timeoutMs, logger });
+  return httpProvider({ baseUrl: deps.telephonyBaseUrl, apiKey: deps.telephonyApiKey, publicBaseUrl, http, logger });
+}
+
 export function createActivities(deps: ActivityDeps): DialerActivities {
-  const doFetch = deps.fetch ?? fetch;
   const timeoutMs = deps.requestTimeoutMs ?? 8000;
-  const providerAuth: Record<string, string> = deps.telephonyApiKey
-    ? { authorization: `Bearer ${deps.telephonyApiKey}` }
-    : {};
-
-  async function request(url: string, init: RequestInit = {}): Promise<Response> {
-    return doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-  }
-
-  async function readJson<T>(response: Response, schema: z.ZodType<T>, what: string): Promise<T> {
-    const parsed = schema.safeParse(await response.json().catch(() => undefined));
-    // A malformed answer may be a passing fault of the peer: let Temporal retry.
-    if (!parsed.success) throw new Error(`${what}: unexpected response body (${parsed.error.issues[0]?.message})`);
-    return parsed.data;
-  }
+  const http = jsonHttp(deps.fetch ?? fetch, timeoutMs);
+  const { request, readJson } = http;
+  const provider = providerOf(deps, http, timeoutMs);
 
   async function placeCall(input: PlaceCallInput): Promise<PlaceCallResult> {
-    const unavailable = await agentUnavailableForLatePlacement(input);
+    const info = activityInfo();
+    const timing: PlacementTiming = {
+      late: info.attempt > 1 || Date.now() - info.currentAttemptScheduledTimestampMs > STALE_PLACEMENT_MS,
+      decidedAt: info.scheduledTimestampMs,
+    };
+    // Read once, and only by whoever needs it first (the late check, or the placement).
+    let number: Promise<string> | undefined;
+    const where: CallWhereabouts = { number: () => (number ??= numberOf(input)), decidedAt: timing.decidedAt };
+    const unavailable = await agentUnavailableForLatePlacement(input, timing, info.attempt, where);
     if (unavailable) {
       const { callId, agentId } = input;
       deps.logger.info({ callId, agentId, agentStatus: unavailable.status }, 'late placement: agent not idle, not dialled');
       return { placed: false, agentUnavailable: unavailable };
     }
     const { callId, agentId, campaignId } = input;
-    const to = input.to ?? (await numberOf(input));
-    const statusCallbackUrl = `${deps.publicBaseUrl}/webhooks/call-status`;
-    const response = await request(`${deps.telephonyBaseUrl}/calls`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': callId, ...providerAuth },
-      body: JSON.stringify({ callId, to, agentId, campaignId, statusCallbackUrl }),
-    });
-    const log = { callId, agentId, to: maskPhone(to), status: response.status };
-    if (response.ok) {
-      const { providerCallId } = await readJson(response, placedSchema, 'POST /calls');
-      deps.logger.info({ ...log, providerCallId }, 'call placed');
-      return { placed: true, providerCallId };
-    }
-    // It ends up in the workflow history: a provider echoing the number must not put it there.
-    const text = maskPhoneNumbers((await response.text().catch(() => '')).slice(0, 300));
-    if (isRetryableStatus(response.status)) {
-      deps.logger.warn(log, 'provider error, will retry with the same key');
-      throw new Error(`POST /calls answered ${response.status}: ${text}`);
-    }
-    deps.logger.warn(log, 'provider refused the call');
-    return { placed: false, httpStatus: response.status, reason: text || `HTTP ${response.status}` };
+    return provider.placeCall({ callId, to: await where.number(), agentId, campaignId }, timing);
   }
 
-  async function numberOf({ callId, chunkWorkflowId }: PlaceCallInput): Promise<string> {
+  async function numberOf({ callId, to, chunkWorkflowId }: { callId: string } & Omit<CallLocator, 'placedAt'>): Promise<string> {
+    if (to !== undefined) return to;
     const ref = parseCallId(callId);
     if (chunkWorkflowId === undefined || ref === undefined || !deps.numbers) {
       throw ApplicationFailure.nonRetryable(`no number for call ${callId}`, 'NumberUnavailable');
@@ -112,17 +108,19 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
 
   /**
    * For a retry or a late start: the agent's status when it is no longer idle, else undefined. A retry
-   * whose call the provider already has goes on, so the same key finds that call. Without an answer
-   * from the agent system the workflow's decision stands: an outage there must not stop dialling.
+   * whose call the provider already has goes on, so the placement finds that call again (by its key,
+   * or by a search). Without an answer from the agent system the workflow's decision stands: an
+   * outage there must not stop dialling.
    */
   async function agentUnavailableForLatePlacement(
     input: PlaceCallInput,
+    timing: PlacementTiming,
+    attempt: number,
+    where: CallWhereabouts,
   ): Promise<{ status: AgentStatus; observedAt: number } | undefined> {
-    const info = activityInfo();
-    const late = info.attempt > 1 || Date.now() - info.currentAttemptScheduledTimestampMs > STALE_PLACEMENT_MS;
-    if (!late) return undefined;
+    if (!timing.late) return undefined;
     try {
-      if (info.attempt > 1 && (await getCallStatus(input.callId)).found) return undefined;
+      if (attempt > 1 && (await provider.findCall(input.callId, where)).found) return undefined;
       const listing = await listAgents();
       const status = listing.agents.find((a) => a.id === input.agentId)?.status ?? 'offline';
       return status === 'idle' ? undefined : { status, observedAt: listing.requestedAt };
@@ -132,14 +130,9 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
     }
   }
 
-  async function getCallStatus(callId: string): Promise<CallLookup> {
-    const response = await request(`${deps.telephonyBaseUrl}/calls/${encodeURIComponent(callId)}`, {
-      headers: providerAuth,
-    });
-    if (response.status === 404) return { found: false };
-    if (!response.ok) throw new Error(`GET /calls/${callId} answered ${response.status}`);
-    const call = await readJson(response, callSchema, 'GET /calls/{callId}');
-    return { found: true, status: call.status, ...(call.durationSec == null ? {} : { durationSec: call.durationSec }) };
+  async function getCallStatus(callId: string, locate?: CallLocator): Promise<CallLookup> {
+    const where = locate && { number: () => numberOf({ callId, ...locate }), decidedAt: locate.placedAt };
+    return provider.findCall(callId, where);
   }
 
   async function listAgents(): Promise<AgentListing> {

@@ -4,6 +4,7 @@
  * OpenAPI 3.1 takes JSON Schema 2020-12 as it is, which is what z.toJSONSchema writes.
  */
 import { z } from 'zod';
+import { TWILIO_CALL_STATUSES } from '../activities/twilioStatus';
 import { type ErrorCode, STATUS_OF_CODE } from './errors';
 import { REQUEST_ID_HEADER } from './requestLog';
 import {
@@ -28,6 +29,7 @@ import {
   jsonNumbersSchema,
 } from './schemas';
 import { MAX_CLOCK_SKEW_SEC, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature';
+import { TWILIO_SIGNATURE_HEADER } from './twilioWebhook';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -332,6 +334,45 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
       '/campaigns/{id}/cancel': { post: control('cancel', 'End the campaign once calls in flight have ended') },
       '/webhooks/call-status': {
         post: webhook('callStatusWebhook', 'A call status from the provider', 'CallStatusReport', ['call_not_found']),
+      },
+      '/webhooks/twilio/call-status': {
+        post: {
+          operationId: 'twilioCallStatusWebhook',
+          summary: "A call's status from Twilio (TELEPHONY_PROVIDER=twilio; refused with 401 otherwise)",
+          tags: ['webhooks'],
+          security: PUBLIC,
+          parameters: [
+            {
+              name: TWILIO_SIGNATURE_HEADER,
+              in: 'header',
+              required: true,
+              description: "Twilio's signature of PUBLIC_BASE_URL + path and query, and the form fields (TWILIO_AUTH_TOKEN)",
+              schema: { type: 'string' },
+            },
+            { name: 'callId', in: 'query', required: true, description: 'set by the dialler in the callback URL', schema: { type: 'string' } },
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  required: ['CallStatus'],
+                  properties: {
+                    CallStatus: { enum: [...TWILIO_CALL_STATUSES] },
+                    Timestamp: { type: 'string', description: 'RFC 2822' },
+                    CallDuration: { type: 'string', pattern: '^\\d{1,9}$' },
+                  },
+                  additionalProperties: true,
+                },
+              },
+            },
+          },
+          responses: {
+            '204': ok('Temporal has durably accepted the report'),
+            ...errors(['invalid_request', 'unauthorized', 'payload_too_large', 'rate_limited', 'call_not_found', 'temporal_unavailable', 'internal_error']),
+          },
+        },
       },
       '/webhooks/agent-status': {
         post: webhook('agentStatusWebhook', 'An agent status from the agent system', 'AgentStatusReport', []),

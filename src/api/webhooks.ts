@@ -1,5 +1,9 @@
-/** The webhooks under /webhooks: call status from the provider, agent status from the agent system. */
-import express, { type Request, type RequestHandler, type Router } from 'express';
+/**
+ * The webhooks under /webhooks: call status from the provider (the contract's JSON, or Twilio's status
+ * callbacks), agent status from the agent system.
+ */
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { TWILIO_STATUS_CALLBACK_PATH } from '../activities/twilioStatus';
 import { callsEnded, WEBHOOK_ROUTES, type WebhookRoute, webhooksReceived, webhooksRejected } from '../metrics/api';
 import { parseCallId, workflowIdFor } from '../shared/callId';
 import { type CallStatus, type CallStatusReport, isTerminalCallStatus, outcomeOf } from '../shared/types';
@@ -11,6 +15,7 @@ import { webhookRateLimit } from './rateLimit';
 import { agentStatusSchema, callStatusSchema, parseOrThrow } from './schemas';
 import { rawBodyOf, requireWebhookSignature } from './signature';
 import { unlessNotFound, workflowExists } from './temporal';
+import { requireTwilioSignature, twilioCallReport } from './twilioWebhook';
 
 export const WEBHOOK_BODY_LIMIT = '64kb';
 
@@ -29,7 +34,12 @@ function jsonOf(req: Request): unknown {
   }
 }
 
+/** Twilio's route, within this router. */
+const TWILIO_CALL_STATUS = TWILIO_STATUS_CALLBACK_PATH.slice('/webhooks'.length);
+
+/** Twilio's status callbacks are call-status deliveries too, and counted as such. */
 function webhookRouteOf(path: string): WebhookRoute | undefined {
+  if (path === TWILIO_CALL_STATUS) return 'call-status';
   return WEBHOOK_ROUTES.find((route) => path === `/${route}`);
 }
 
@@ -53,11 +63,13 @@ export function webhooksRouter({ config, client, logger }: AppDeps): Router {
   // Its own limit, far above a provider's bursts: never the management routes' (see rateLimit.ts).
   router.use(webhookRateLimit(config, logger));
   // The signature covers the exact bytes sent, so the body is kept raw and parsed after the check.
-  const signed = [express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), requireWebhookSignature(config)];
+  const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT });
+  const signed = [raw, requireWebhookSignature(config)];
   const campaignsWithAgent = agentCampaignLookup(client);
 
-  router.post('/call-status', ...signed, async (req, res) => {
-    const body = parseOrThrow(callStatusSchema, jsonOf(req), 'call status');
+  /** Both call-status routes end here, whoever the sender: `input` is the contract's report. */
+  async function deliverCallStatus(input: unknown, res: Response): Promise<void> {
+    const body = parseOrThrow(callStatusSchema, input, 'call status');
     const ref = parseCallId(body.callId);
     const unknownCall = new ApiError('call_not_found', `call ${body.callId} belongs to no known campaign`);
     if (ref === undefined) throw unknownCall;
@@ -82,7 +94,14 @@ export function webhooksRouter({ config, client, logger }: AppDeps): Router {
     if (result.outcome === 'done' && isTerminalCallStatus(body.status)) callsEnded.inc({ outcome: outcomeOf(body.status) });
     logger.debug({ callId: body.callId, status: body.status, outcome: result.outcome }, 'call status');
     res.status(204).end();
-  });
+  }
+
+  router.post('/call-status', ...signed, (req, res) => deliverCallStatus(jsonOf(req), res));
+
+  // Form-encoded, signed by Twilio over the URL and the fields: kept raw until the signature holds.
+  router.post(TWILIO_CALL_STATUS, raw, requireTwilioSignature(config), (req, res) =>
+    deliverCallStatus(twilioCallReport(req), res),
+  );
 
   router.post('/agent-status', ...signed, async (req, res) => {
     const body = parseOrThrow(agentStatusSchema, jsonOf(req), 'agent status');

@@ -43,11 +43,7 @@ function withActivityMetrics(activities: DialerActivities): DialerActivities {
 
 /** The activities' dependencies as a process's configuration gives them. */
 export function activityDepsFrom(config: Config, logger: Logger): ActivityDeps {
-  return {
-    telephonyBaseUrl: config.telephony.baseUrl,
-    telephonyApiKey: config.telephony.apiKey,
-    agentApiBaseUrl: config.agentApiBaseUrl,
-    publicBaseUrl: config.publicBaseUrl,
-    logger,
-  };
+  const common = { agentApiBaseUrl: config.agentApiBaseUrl, publicBaseUrl: config.publicBaseUrl, logger };
+  if (config.twilio !== undefined) return { ...common, twilio: config.twilio };
+  return { ...common, telephonyBaseUrl: config.telephony.baseUrl, telephonyApiKey: config.telephony.apiKey };
 }
