@@ -715,6 +715,23 @@ describe('webhooks', () => {
       }),
     );
   });
+
+  it('401 from the Twilio callback route whatever is sent: this API has no Twilio provider', async () => {
+    const callId = makeCallId({ campaignId: targetId, numberIndex: 0, attempt: 1 });
+    await check(
+      fc.record({
+        body: fc.oneof(fc.constant(`CallStatus=completed&CallSid=CA${'0'.repeat(32)}`), anyBody.map((b) => b ?? '')),
+        signature: fc.oneof(fc.constant(undefined), headerValue, fc.base64String({ minLength: 28, maxLength: 28 })),
+        contentType: fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'text/plain'),
+      }),
+      ({ body, signature, contentType }) => ({
+        method: 'post',
+        path: `/webhooks/twilio/call-status?callId=${callId}`,
+        headers: { 'content-type': contentType, ...(signature === undefined ? {} : { 'x-twilio-signature': signature }) },
+        body,
+      }),
+    );
+  });
 });
 
 // Last in the file: what all of the above left behind.
