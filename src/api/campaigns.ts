@@ -176,6 +176,11 @@ const RESULT_COLUMNS = [
   'ended_at',
 ];
 
+/** An imported column named like a result column (a results file imported again) is renamed, not repeated. */
+function exportedColumnName(column: string): string {
+  return RESULT_COLUMNS.includes(column) ? `contact_${column}` : column;
+}
+
 function resultRow(result: NumberResult, columns: readonly string[]): Array<string | number> {
   const { number, status, attempts, lastOutcome, agentId, talkSec, firstDialledAt, lastDialledAt, endedAt } = result;
   return [
@@ -289,7 +294,7 @@ export function campaignsRouter({ config, client, logger }: AppDeps): Router {
     }
     res.status(200).type('text/csv').attachment(`${campaignId}-results.csv`);
     // Streamed page by page: the response's backpressure paces the reads from the chunks.
-    await pipeline(Readable.from(rows()), stringify({ header: true, columns: [...RESULT_COLUMNS, ...columns] }), res).catch(
+    await pipeline(Readable.from(rows()), stringify({ header: true, columns: [...RESULT_COLUMNS, ...columns.map(exportedColumnName)] }), res).catch(
       (err: unknown) => {
         // The status line has gone out: all that is left is to cut the response short.
         logger.warn({ campaignId, err: String(err) }, 'results export cut short');

@@ -180,6 +180,22 @@ describe('per-number results and added numbers', () => {
     expect((await dialer.api('POST', '/campaigns/results-100k/cancel')).status).toBe(200);
   });
 
+  it('exports a campaign imported from a results file with its columns renamed, not repeated', async () => {
+    const [number] = testNumbers(1, '134');
+    const csv = `phone,status,attempts,name\n${number},vip,3,Ann\n`;
+    const created = await fetch(`${dialer.apiUrl}/campaigns?campaignId=reimported&agentIds=ghost`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(created.status).toBe(201);
+    const exported = await (await fetch(`${dialer.apiUrl}/campaigns/reimported/results.csv`)).text();
+    const [header, row] = exported.trim().split('\n');
+    expect(header!.split(',').slice(-3)).toEqual(['contact_status', 'contact_attempts', 'name']);
+    expect(row!.split(',').slice(-3)).toEqual(['vip', '3', 'Ann']);
+    expect((await dialer.api('POST', '/campaigns/reimported/cancel')).status).toBe(200);
+  });
+
   it('refuses bad result queries and unknown campaigns', async () => {
     expect((await dialer.api('GET', '/campaigns/results-e2e/calls?status=done')).body.error.code).toBe('invalid_request');
     expect((await dialer.api('GET', '/campaigns/results-e2e/calls?limit=0')).body.error.code).toBe('invalid_request');
