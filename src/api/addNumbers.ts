@@ -5,44 +5,28 @@
  * then takes them. A failure on the way gives the reservation back and leaves no chunk running.
  */
 import { randomBytes } from 'node:crypto';
-import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import { workflowIdFor } from '../shared/callId';
 import {
   addNumbersUpdate,
-  CAMPAIGN_CLOSED,
   chunkWorkflowIdsOf,
   numberChunkQuery,
   type NumberChunks,
-  NUMBERS_BEING_ADDED,
-  NUMBERS_NOT_ADDABLE,
   reserveNumbersUpdate,
 } from '../workflows/definitions';
 import type { CampaignCreated, NumbersRequest } from './campaignRequest';
 import { ApiError } from './errors';
 import { chunkBatch, chunkWorkflowIds, endNumberChunks, MAX_CHUNKS, startNumberChunks } from './numberChunks';
 import { normaliseNumbers } from './numbers';
-import { executeUpdateResending, unlessNotFound, withDeadline } from './temporal';
+import { updateCampaign } from './campaignUpdates';
+import { withDeadline } from './temporal';
 
 export interface NumbersAdded extends CampaignCreated {
   /** Valid numbers the campaign already had: not dialled again. `index` as in `rejected`. */
   alreadyInCampaign: Array<{ index: number; value: string }>;
   /** The campaign's numbers, these included. */
   total: number;
-}
-
-function refusalOf(err: unknown, campaignId: string): unknown {
-  if (!(err instanceof WorkflowUpdateFailedError)) return err;
-  switch (err.cause?.message) {
-    case CAMPAIGN_CLOSED:
-      return new ApiError('campaign_closed', `campaign ${campaignId} has ended`);
-    case NUMBERS_BEING_ADDED:
-      return new ApiError('numbers_being_added', `numbers are being added to campaign ${campaignId}: try again shortly`);
-    case NUMBERS_NOT_ADDABLE:
-      return new ApiError('numbers_not_addable', `campaign ${campaignId} was started before numbers could be added`);
-    default:
-      return err;
-  }
 }
 
 /** The numbers among `candidates` that the campaign's chunks already hold, one chunk in memory at a time. */
@@ -71,22 +55,9 @@ export async function addNumbers(
   if (normalised.numbers.length === 0) {
     throw new ApiError('no_valid_numbers', 'no number in the request is valid', { rejected: normalised.rejected });
   }
-  const workflowId = workflowIdFor(campaignId);
-  const handle: WorkflowHandle = client.workflow.getHandle(workflowId);
   const batchKey = randomBytes(4).toString('hex');
-  const reservation = await unlessNotFound(client, workflowId, () =>
-    executeUpdateResending(handle, reserveNumbersUpdate, { batchKey }),
-  ).catch((err: unknown) => {
-    throw refusalOf(err, campaignId);
-  });
-  if (reservation.outcome !== 'done') {
-    throw reservation.outcome === 'unknown'
-      ? new ApiError('campaign_not_found', `campaign ${campaignId} does not exist`)
-      : new ApiError('campaign_closed', `campaign ${campaignId} has ended`);
-  }
-  const { first, batches } = reservation.value;
-  const finishAddition = (batch: NumberChunks | null) =>
-    withDeadline(client, () => executeUpdateResending(handle, addNumbersUpdate, { batchKey, batch }));
+  const { first, batches } = await updateCampaign(client, campaignId, reserveNumbersUpdate, { batchKey });
+  const finishAddition = (batch: NumberChunks | null) => updateCampaign(client, campaignId, addNumbersUpdate, { batchKey, batch });
 
   try {
     const held = await numbersHeld(client, campaignId, batches, new Set(normalised.numbers));
@@ -96,7 +67,7 @@ export async function addNumbers(
     );
     const summary = {
       campaignId,
-      workflowId,
+      workflowId: workflowIdFor(campaignId),
       accepted: keep.length,
       duplicates: normalised.duplicates,
       alreadyInCampaign,
@@ -126,6 +97,6 @@ export async function addNumbers(
   } catch (err) {
     // Best effort: a reservation not given back lapses on its own after a minute.
     await finishAddition(null).catch(() => undefined);
-    throw refusalOf(err, campaignId);
+    throw err;
   }
 }

@@ -7,13 +7,11 @@ import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { resultRowsExported } from '../metrics/api';
 import { workflowIdFor } from '../shared/callId';
 import type { CampaignProgress } from '../shared/types';
 import {
-  CAMPAIGN_CLOSED,
   campaignAgentsKey,
   campaignAgentsValue,
   type CampaignInput,
@@ -37,12 +35,13 @@ import {
   readNumbersRequest,
 } from './campaignRequest';
 import { addNumbers } from './addNumbers';
+import { campaignNotFound, updateCampaign } from './campaignUpdates';
 import { type CallsPage, matches, type NumberResult, readResultPage, resultColumns, resultPages, resultSource } from './numberResults';
 import { ApiError } from './errors';
 import { chunkWorkflowIds, endNumberChunks, startNumberChunks } from './numberChunks';
 import { managementRateLimit } from './rateLimit';
 import { callsQuerySchema, isCampaignId, parseOrThrow, resultsQuerySchema } from './schemas';
-import { executeUpdateResending, unlessNotFound, withDeadline, workflowExists } from './temporal';
+import { withDeadline, workflowExists } from './temporal';
 
 export const CAMPAIGNS_BODY_LIMIT = '25mb';
 
@@ -149,15 +148,6 @@ function campaignIdParam(req: Request): string {
   return id;
 }
 
-const notFound = (campaignId: string): ApiError =>
-  new ApiError('campaign_not_found', `campaign ${campaignId} does not exist`);
-const closed = (campaignId: string): ApiError =>
-  new ApiError('campaign_closed', `campaign ${campaignId} has ended`);
-
-function isCampaignClosedRefusal(err: unknown): boolean {
-  return err instanceof WorkflowUpdateFailedError && err.cause?.message === CAMPAIGN_CLOSED;
-}
-
 const CONTROLS = { pause: pauseUpdate, resume: resumeUpdate, cancel: cancelUpdate } as const;
 
 /** Numbers one GET /calls request reads at most, whatever its filters: the rest is for the next page. */
@@ -248,7 +238,7 @@ export function campaignsRouter({ config, client, logger }: AppDeps): Router {
           : progress,
       );
     } catch (err) {
-      throw err instanceof WorkflowNotFoundError ? notFound(campaignId) : err;
+      throw err instanceof WorkflowNotFoundError ? campaignNotFound(campaignId) : err;
     }
   });
 
@@ -306,16 +296,9 @@ export function campaignsRouter({ config, client, logger }: AppDeps): Router {
   for (const [action, update] of Object.entries(CONTROLS)) {
     router.post(`/:id/${action}`, async (req, res) => {
       const campaignId = campaignIdParam(req);
-      const workflowId = workflowIdFor(campaignId);
-      const handle = client.workflow.getHandle(workflowId);
-      const result = await unlessNotFound(client, workflowId, () => executeUpdateResending(handle, update)).catch(
-        (err: unknown) => {
-          throw isCampaignClosedRefusal(err) ? closed(campaignId) : err;
-        },
-      );
-      if (result.outcome !== 'done') throw result.outcome === 'unknown' ? notFound(campaignId) : closed(campaignId);
-      logger.info({ campaignId, action, status: result.value.status }, 'campaign control');
-      const body: ControlResult = { status: result.value.status };
+      const { status } = await updateCampaign(client, campaignId, update);
+      logger.info({ campaignId, action, status }, 'campaign control');
+      const body: ControlResult = { status };
       res.json(body);
     });
   }

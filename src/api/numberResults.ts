@@ -20,6 +20,7 @@ import {
   numbersWorkflowId,
 } from '../workflows/definitions';
 import { MAX_PAGE_ROWS, recordAttempt } from '../workflows/numberRecords';
+import { campaignNotFound } from './campaignUpdates';
 import { ApiError } from './errors';
 import type { NumberStatus, ResultFilter } from './schemas';
 import { withDeadline } from './temporal';
@@ -62,7 +63,7 @@ export async function resultSource(client: Client, campaignId: string): Promise<
     const handle = client.workflow.getHandle(workflowIdFor(campaignId));
     activity = await withDeadline(client, () => handle.query(numberActivityQuery));
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new ApiError('campaign_not_found', `campaign ${campaignId} does not exist`);
+    if (err instanceof WorkflowNotFoundError) throw campaignNotFound(campaignId);
     throw err;
   }
   if (activity.batches.length === 0) {

@@ -50,7 +50,7 @@ import {
   reduce,
   type ReduceContext,
 } from './reducer';
-import { type CampaignState, initialState, isClosed } from './state';
+import { type CampaignState, initialState, isClosed, numberBatches } from './state';
 
 // The key is the callId, so every retry re-sends the same Idempotency-Key and never makes a second call.
 // After ~5 minutes of failures the workflow asks the provider whether the call exists instead.
@@ -236,7 +236,7 @@ function totalOf(input: CampaignInput): number {
 }
 
 function batchesOf(input: CampaignInput, state: CampaignState): NumberChunks[] {
-  return input.chunks ? [input.chunks, ...(state.addedBatches ?? [])] : [];
+  return input.chunks ? numberBatches(input.chunks, state) : [];
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   type TerminalCallStatus,
 } from '../shared/types';
 import { type AttemptResult, batchHolding, type NumberChunks, numbersWorkflowId } from './definitions';
-import { type AgentState, agentsFor, type CallState, type CampaignState, isClosed } from './state';
+import { type AgentState, agentsFor, type CallState, type CampaignState, isClosed, numberBatches } from './state';
 
 export type CampaignEvent =
   | { type: 'tick' }
@@ -405,7 +405,7 @@ function numberLocation(
 }
 
 function chunkWorkflowIdOf(state: CampaignState, chunks: NumberChunks, numberIndex: number): string {
-  const batch = batchHolding([chunks, ...(state.addedBatches ?? [])], numberIndex);
+  const batch = batchHolding(numberBatches(chunks, state), numberIndex);
   if (!batch) throw new Error(`number ${numberIndex} is in no batch of campaign ${state.campaignId}`);
   return numbersWorkflowId(state.campaignId, batch, numberIndex);
 }

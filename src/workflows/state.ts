@@ -141,6 +141,11 @@ export function initialState(start: CampaignStart): CampaignState {
   };
 }
 
+/** Where the campaign's numbers are: the batch it started with, then those added since, in order. */
+export function numberBatches(chunks: NumberChunks, state: CampaignState): NumberChunks[] {
+  return [chunks, ...(state.addedBatches ?? [])];
+}
+
 /** True once the campaign has ended and the workflow may return. */
 export function isClosed(state: CampaignState): boolean {
   return state.completedAt !== null;
