@@ -164,7 +164,8 @@ describe('POST /calls', () => {
   });
 
   it('records double booking, a busy or offline agent and an unknown agent, and still places the calls', async () => {
-    await startSim({ answerRate: 0, busyRate: 0, failRate: 0, ringSec: [100, 100] }); // rings ~100 ms
+    // rings ~60 s, so camp.0.1 still holds a1 however slowly the next request arrives
+    await startSim({ answerRate: 0, busyRate: 0, failRate: 0, ringSec: [60_000, 60_000] });
     expect((await placeCall(callBody('camp.0.1', 'a1'))).status).toBe(201);
     expect((await placeCall(callBody('camp.1.1', 'a1'))).status).toBe(201);
     sim!.setAgentStatus('a2', 'offline');
