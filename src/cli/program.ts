@@ -186,7 +186,7 @@ Exit codes:
       }
       const p = await watchCampaign(api, id, {
         intervalMs: opts.interval * 1000,
-        showBar: io.stderr.isTTY === true,
+        barStream: io.stderr.isTTY === true ? io.stderr : undefined,
         outageToleranceMs: OUTAGE_TOLERANCE_MS,
         signal: io.signal,
       });

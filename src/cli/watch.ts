@@ -7,8 +7,8 @@ import { retryTransient, sleep } from './retry';
 
 export interface WatchOptions {
   intervalMs: number;
-  /** Draw the bar (stderr is a TTY); otherwise poll silently and report only the end. */
-  showBar: boolean;
+  /** Where to draw the live bar (stderr, when it is a terminal); without it, poll silently and report only the end. */
+  barStream?: NodeJS.WritableStream;
   /** How long polls may keep failing with 5xx/network errors before giving up (an API restart is survivable). */
   outageToleranceMs: number;
   /** Set on SIGINT: stop polling at the next turn. */
@@ -29,10 +29,10 @@ export async function watchCampaign(
   let progress = await client.progress(campaignId);
   if (progress.completedAt !== null) return progress;
 
-  const bar = options.showBar
+  const bar = options.barStream
     ? new SingleBar({
         format: ' {bar} {value}/{total} {status} | {outcomes} | agents: {agents}',
-        stream: process.stderr,
+        stream: options.barStream,
         hideCursor: true,
         clearOnComplete: false,
       })

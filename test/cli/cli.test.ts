@@ -8,7 +8,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { CallResult, NumbersAddedReply } from '../../src/cli/client';
+import { runCli } from '../../src/cli/program';
 import { type CampaignProgress, OUTCOMES } from '../../src/shared/types';
 import { type InProcessDialer, startInProcessDialer, testNumbers } from '../support/inProcessDialer';
 
@@ -74,6 +76,13 @@ async function csvFile(lines: string[]): Promise<string> {
   return file;
 }
 
+/** Everything written to a stream, once it ends. */
+async function collect(stream: PassThrough): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  return text;
+}
+
 const uniqueId = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 
 /** A port nothing listens on: bound, then released. */
@@ -123,6 +132,32 @@ describe('dialer CLI', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`Campaign ${id}: completed`);
     expect(human.stdout).toMatch(/2\/2 finished/);
+  });
+
+  it('status --watch on a terminal draws a live bar with counts by outcome and agents by state', async () => {
+    const id = uniqueId('cli-bar');
+    const numbers = testNumbers(12, '138');
+    expect((await dialer.api('POST', '/campaigns', { campaignId: id, numbers, settings: { maxAttempts: 1 } })).status).toBe(201);
+
+    // In process, so stderr can be a terminal: the bar is drawn only there.
+    const stdout = new PassThrough();
+    const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 200 });
+    const [out, drawn] = [collect(stdout), collect(stderr)];
+    const env = { DIALER_URL: dialer.apiUrl, API_KEY: '' };
+    const code = await runCli(['status', id, '--watch', '--interval', '0.1'], { stdout, stderr, env });
+    [stdout, stderr].forEach((s) => s.end());
+    expect(code).toBe(0);
+
+    // Frames are separated by escape sequences (cursor moves, line clears).
+    const frames = (await drawn).split('\x1b').filter((f) => f.includes('agents:'));
+    expect(frames.length).toBeGreaterThan(1);
+    const final = await dialer.api('GET', `/campaigns/${id}`);
+    const { outcomes, agents } = final.body as CampaignProgress;
+    expect(frames[0]).toMatch(new RegExp(`\\d+/12 running \\| ${OUTCOMES.map((o) => `${o} \\d+`).join(', ')} \\| agents: idle \\d+, on call \\d+, busy \\d+, offline \\d+`));
+    const last = frames.at(-1)!;
+    expect(last).toContain(`12/12 completed | ${OUTCOMES.map((o) => `${o} ${outcomes[o]}`).join(', ')}`);
+    expect(last).toContain(`agents: idle ${agents.idle}, on call ${agents.onCall}, busy ${agents.busy}, offline ${agents.offline}`);
+    expect(await out).toContain(`Campaign ${id}: completed`);
   });
 
   it('human start output lists rejected rows; pause/resume; cancel then resume is refused with exit 3', async () => {
