@@ -31,6 +31,8 @@ interface CommonDeps {
   fetch?: typeof fetch;
   /** Where the numbers of chunked batches are read (see src/worker/numberDirectory.ts). */
   numbers?: NumberDirectory;
+  /** Where agents shared with other campaigns are claimed (see src/worker/agentClaimer.ts). */
+  agentClaims?: AgentClaimer;
 }
 
 /** TELEPHONY_PROVIDER=http: the contract's provider at telephonyBaseUrl. */
@@ -52,6 +54,11 @@ export type ActivityDeps = CommonDeps & (HttpProviderDeps | TwilioProviderDeps);
 export interface NumberDirectory {
   /** The E.164 number at `numberIndex` of a campaign's batch, held by that number-chunk workflow. */
   numberAt(chunkWorkflowId: string, numberIndex: number): Promise<string>;
+}
+
+export interface AgentClaimer {
+  /** Whether the call may take the agent: false while a call of another campaign holds them. */
+  claim(request: { agentId: string; callId: string; campaignId: string }): Promise<boolean>;
 }
 
 const agentsSchema = z.object({ agents: z.array(z.object({ id: z.string().min(1), status: z.string() })) });
@@ -94,6 +101,10 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
       return { placed: false, agentUnavailable: unavailable };
     }
     const { callId, agentId, campaignId } = input;
+    if (deps.agentClaims && !(await deps.agentClaims.claim({ agentId, callId, campaignId }))) {
+      deps.logger.info({ callId, agentId }, 'agent on a call of another campaign: not dialled');
+      return { placed: false, agentUnavailable: { status: 'busy', observedAt: Date.now() } };
+    }
     return provider.placeCall({ callId, to: await where.number(), agentId, campaignId }, timing);
   }
 

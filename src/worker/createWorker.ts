@@ -4,6 +4,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { DialerActivities } from '../activities/types';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { agentClaimer } from './agentClaimer';
 import { numberDirectory } from './numberDirectory';
 import { withPlaceCallMetrics } from './placeCallMetrics';
 
@@ -18,14 +19,16 @@ export interface DialerWorkerOptions {
 }
 
 export function createDialerWorker(options: DialerWorkerOptions): Promise<Worker> {
+  const client = new Client({ connection: options.connection, namespace: options.namespace });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: withActivityMetrics(
       createActivities({
-        // Chunked batches: placeCall reads numbers over the worker's own connection.
-        numbers: numberDirectory(new Client({ connection: options.connection, namespace: options.namespace })),
+        // Chunked batches and agent claims: placeCall uses the worker's own connection.
+        numbers: numberDirectory(client),
+        agentClaims: agentClaimer(client, options.taskQueue),
         ...options.activities,
       }),
     ),

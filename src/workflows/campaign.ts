@@ -20,6 +20,7 @@ import type { DialerActivities, PlaceCallResult } from '../activities/types';
 import type { CampaignProgress } from '../shared/types';
 import {
   addNumbersUpdate,
+  agentOnCallQuery,
   agentStatusSignal,
   callStatusSignal,
   CAMPAIGN_CLOSED,
@@ -50,7 +51,7 @@ import {
   reduce,
   type ReduceContext,
 } from './reducer';
-import { type CampaignState, initialState, isClosed, numberBatches } from './state';
+import { agentOnCall, type CampaignState, initialState, isClosed, numberBatches } from './state';
 
 // The key is the callId, so every retry re-sends the same Idempotency-Key and never makes a second call.
 // After ~5 minutes of failures the workflow asks the provider whether the call exists instead.
@@ -151,6 +152,9 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
   setHandler(agentStatusSignal, (report) => step({ type: 'agentStatus', ...report }));
   setHandler(progressQuery, () => progressOf(state, workflowInfo().workflowId), {
     description: 'The campaign as GET /campaigns/:id shows it: counts by state and outcome, agents by state. No arguments.',
+  });
+  setHandler(agentOnCallQuery, (agentId) => agentOnCall(state, agentId), {
+    description: 'Whether one of this campaign\'s calls holds the agent: { agent id }.',
   });
   setHandler(numberActivityQuery, () => numberActivityOf(state, batchesOf(input, state)), {
     description: 'Where the numbers are (chunk batches), calls in flight and results not yet sent to the chunks. No arguments.',

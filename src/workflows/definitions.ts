@@ -14,6 +14,7 @@ import type {
   Outcome,
 } from '../shared/types';
 import { containsPhoneNumber } from '../shared/mask';
+import type { AgentClaim, ClaimReply, ClaimRequest } from './agentClaims';
 
 export const WORKFLOW_TYPE = 'campaignWorkflow';
 
@@ -220,3 +221,10 @@ export const SEARCH_ATTRIBUTE_REGISTRATIONS = ['CampaignStatus=Keyword', 'Campai
 
 /** Message of the update validators' rejection when a campaign has ended; the API maps it to 409. */
 export const CAMPAIGN_CLOSED = 'campaign_closed';
+
+/** The agent-claim workflow of an agent on a task queue: which call holds the agent, across campaigns. */
+export const AGENT_CLAIM_WORKFLOW_TYPE = 'agentClaimWorkflow';
+export const claimAgentUpdate = defineUpdate<ClaimReply, [ClaimRequest]>('claimAgent');
+export const agentClaimQuery = defineQuery<AgentClaim | null>('agentClaim');
+/** Asked of a campaign holding a claim another campaign wants: is that agent on one of its calls? */
+export const agentOnCallQuery = defineQuery<boolean, [string]>('agentOnCall');

@@ -1,2 +1,3 @@
+export { agentClaimWorkflow } from './agents';
 export { campaignWorkflow } from './campaign';
 export { campaignNumbersWorkflow } from './numbers';

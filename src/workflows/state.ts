@@ -150,3 +150,8 @@ export function numberBatches(chunks: NumberChunks, state: CampaignState): Numbe
 export function isClosed(state: CampaignState): boolean {
   return state.completedAt !== null;
 }
+
+/** Whether a call of this campaign holds the agent: from its placement until the campaign hears it ended. */
+export function agentOnCall(state: CampaignState, agentId: string): boolean {
+  return (state.agents[agentId]?.callId ?? null) !== null;
+}

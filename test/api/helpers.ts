@@ -13,7 +13,7 @@ import { createApp } from '../../src/api/app';
 import { signWebhook } from '../../src/api/signature';
 import { type Config, loadConfig } from '../../src/config';
 import { workflowIdFor } from '../../src/shared/callId';
-import { type CampaignInput, type NumberChunk, numbersWorkflowId } from '../../src/workflows/definitions';
+import { AGENT_CLAIM_WORKFLOW_TYPE, type CampaignInput, type NumberChunk, numbersWorkflowId } from '../../src/workflows/definitions';
 import { testAddress, testConnection, testNamespace, uniqueTaskQueue } from '../support/temporal';
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -122,10 +122,14 @@ export async function receivedSignals(client: Client, workflowId: string): Promi
   });
 }
 
-/** Workflows started on a task queue, per the visibility store (eventually consistent). */
+/**
+ * Workflows started on a task queue, per the visibility store (eventually consistent), but for the
+ * agents' claim workflows, which placeCall starts rather than a request.
+ */
 export async function workflowsOnQueue(client: Client, taskQueue: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const info of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) ids.push(info.workflowId);
+  const query = `TaskQueue = '${taskQueue}' AND WorkflowType != '${AGENT_CLAIM_WORKFLOW_TYPE}'`;
+  for await (const info of client.workflow.list({ query })) ids.push(info.workflowId);
   return ids.sort();
 }
 

@@ -142,6 +142,37 @@ describe('placeCall started late (a retry, or scheduled over STALE_PLACEMENT_MS 
   });
 });
 
+describe('placeCall with agent claims (agents shared with other campaigns)', () => {
+  const claims: Array<{ agentId: string; callId: string; campaignId: string }> = [];
+  let granted = true;
+  let claiming: DialerActivities;
+  beforeAll(() => {
+    claiming = createActivities({
+      telephonyBaseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      agentApiBaseUrl: 'http://127.0.0.1:9/agent-system',
+      publicBaseUrl: 'https://dialer.example.com',
+      logger: pino({ level: 'silent' }),
+      agentClaims: { claim: async (request) => (claims.push(request), granted) },
+    });
+  });
+
+  it('claims the agent for the call, then dials', async () => {
+    granted = true;
+    replyByPath = { '/calls': { status: 201, body: { providerCallId: 'p-1' } } };
+    await expect(new MockActivityEnvironment().run(claiming.placeCall, input)).resolves.toEqual({ placed: true, providerCallId: 'p-1' });
+    expect(claims).toEqual([{ agentId: 'a1', callId: 'c1.0.1', campaignId: 'c1' }]);
+  });
+
+  it('dials nothing, and reports the agent busy, while a call of another campaign holds them', async () => {
+    granted = false;
+    const before = Date.now();
+    const result = await new MockActivityEnvironment().run(claiming.placeCall, input);
+    expect(result).toEqual({ placed: false, agentUnavailable: { status: 'busy', observedAt: expect.any(Number) } });
+    expect((result as { agentUnavailable: { observedAt: number } }).agentUnavailable.observedAt).toBeGreaterThanOrEqual(before);
+    expect(seen).toEqual([]);
+  });
+});
+
 describe('getCallStatus', () => {
   it('reads the call, and reports a 404 as not found', async () => {
     reply = { status: 200, body: { callId: 'c1.0.1', status: 'completed', durationSec: 42 } };
