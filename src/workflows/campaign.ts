@@ -154,7 +154,7 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CampaignS
     description: 'The campaign as GET /campaigns/:id shows it: counts by state and outcome, agents by state. No arguments.',
   });
   setHandler(agentOnCallQuery, (agentId) => agentOnCall(state, agentId), {
-    description: 'Whether one of this campaign\'s calls holds the agent: { agent id }.',
+    description: 'Whether one of this campaign\'s calls holds the agent. Argument: the agent id.',
   });
   setHandler(numberActivityQuery, () => numberActivityOf(state, batchesOf(input, state)), {
     description: 'Where the numbers are (chunk batches), calls in flight and results not yet sent to the chunks. No arguments.',
