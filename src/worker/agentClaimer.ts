@@ -20,12 +20,15 @@ const MAX_TAKEOVERS = 2;
 const CLAIM_DEADLINE_MS = 2_000;
 const CLAIM_SENDS = 3;
 
-/** The claim workflow of an agent; an agent id that looks like a phone number is hashed (letters only). */
-export function agentClaimWorkflowId(taskQueue: string, agentId: string): string {
-  const key = containsPhoneNumber(agentId)
+/** How an agent is named where the UI shows it: an id that looks like a phone number is hashed (letters only). */
+function agentKey(agentId: string): string {
+  return containsPhoneNumber(agentId)
     ? createHash('sha256').update(agentId).digest('hex').slice(0, 24).replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]!)
     : agentId;
-  return `agent-${key}-on-${taskQueue}`;
+}
+
+export function agentClaimWorkflowId(taskQueue: string, agentId: string): string {
+  return `agent-${agentKey(agentId)}-on-${taskQueue}`;
 }
 
 export function agentClaimer(client: Client, taskQueue: string): AgentClaimer {
@@ -37,7 +40,7 @@ export function agentClaimer(client: Client, taskQueue: string): AgentClaimer {
         taskQueue,
         args: [{ holder: null }],
         workflowIdConflictPolicy: 'USE_EXISTING',
-        staticSummary: `Which call holds agent ${agentId}, across the campaigns of task queue ${taskQueue}`,
+        staticSummary: `Which call holds agent ${agentKey(agentId)}, across the campaigns of task queue ${taskQueue}`,
       });
       try {
         return await client.connection.withDeadline(Date.now() + CLAIM_DEADLINE_MS, () =>

@@ -84,7 +84,7 @@ it('three campaigns on the same three agents never give an agent two calls', asy
   }
 });
 
-it('takes a claim over from a campaign that does not hold the agent, here one that never existed', async () => {
+it('takes a claim over from a campaign that does not hold the agent (here one that never existed); keeps phone-like agent ids out of sight', async () => {
   const dialer = await startInProcessDialer();
   try {
     const claimer = agentClaimer(dialer.client, dialer.config.temporal.taskQueue);
@@ -94,6 +94,14 @@ it('takes a claim over from a campaign that does not hold the agent, here one th
       .getHandle(agentClaimWorkflowId(dialer.config.temporal.taskQueue, 'a9'))
       .query(agentClaimQuery);
     expect(holder).toEqual({ callId: 'other.0.1', campaignId: 'other' });
+
+    // An agent id that looks like a phone number stays out of the claim workflow's id and summary.
+    const phoneLike = '13800138000';
+    expect(await claimer.claim({ agentId: phoneLike, callId: 'other.1.1', campaignId: 'other' })).toBe(true);
+    const workflowId = agentClaimWorkflowId(dialer.config.temporal.taskQueue, phoneLike);
+    const summary = await (await dialer.client.workflow.getHandle(workflowId).describe()).staticSummary();
+    expect(summary).toMatch(/^Which call holds agent [a-p]{24},/);
+    expect(`${workflowId} ${summary}`).not.toMatch(/\d{9}/);
   } finally {
     await dialer.stop();
   }
