@@ -9,6 +9,7 @@ import { workflowIdFor } from '../../src/shared/callId';
 import { eventually } from '../support/eventually';
 import { recordHistories } from '../support/histories';
 import { checkLedger, CLEAN } from '../support/ledgerChecks';
+import { runsOf } from '../support/temporal';
 import { type InProcessDialer, startInProcessDialer, testNumbers } from '../support/inProcessDialer';
 
 jest.setTimeout(120_000);
@@ -205,10 +206,9 @@ describe('continue-as-new', () => {
       const final = await dialer.waitForEnd('e2e-can');
       expect(final).toMatchObject({ status: 'completed', finished: 40, total: 40 });
       expect(checkLedger(dialer.simulator.ledger(), 'e2e-can', numbers, final)).toEqual(CLEAN);
-      const continued: string[] = [];
-      for await (const w of dialer.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
-        if (w.status.name === 'CONTINUED_AS_NEW') continued.push(w.runId);
-      }
+      const continued = (await runsOf(dialer.client, handle.workflowId))
+        .filter((run) => run.status.name === 'CONTINUED_AS_NEW')
+        .map((run) => run.runId);
       expect(continued.length).toBeGreaterThanOrEqual(3);
       // The handovers carried calls that were still ringing or talking.
       const carriedCalls = await Promise.all(

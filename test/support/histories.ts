@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
+import { runsOf } from './temporal';
 
 export const HISTORIES_DIR = path.resolve(__dirname, '../histories');
 
@@ -14,7 +15,7 @@ export async function recordHistories(client: Client, workflowId: string, name: 
   if (!process.env.RECORD_HISTORIES) return;
   mkdirSync(HISTORIES_DIR, { recursive: true });
   let run = 0;
-  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+  for (const execution of await runsOf(client, workflowId)) {
     const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
     writeFileSync(path.join(HISTORIES_DIR, `${name}.run${run++}.json`), historyToJSON(history));
   }

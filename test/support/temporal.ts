@@ -5,7 +5,7 @@
  * must not close them. Import this module at the top level of a test file.
  */
 import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 
 export function testAddress(): string {
@@ -94,3 +94,10 @@ async function closeConnections(): Promise<void> {
 }
 
 if (typeof afterAll === 'function') afterAll(closeConnections);
+
+/** Every run of a workflow id (continue-as-new makes several), per the visibility store. */
+export async function runsOf(client: Client, workflowId: string): Promise<WorkflowExecutionInfo[]> {
+  const runs: WorkflowExecutionInfo[] = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run);
+  return runs;
+}
