@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
-import { createActivities, isRetryableStatus, STALE_PLACEMENT_MS } from '../../src/activities';
+import { type ActivityDeps, createActivities, isRetryableStatus, STALE_PLACEMENT_MS } from '../../src/activities';
 import type { DialerActivities } from '../../src/activities/types';
 
 interface Seen {
@@ -32,15 +32,21 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  activities = activitiesWith({});
+});
+
+/** The activities against the scripted peer, with extra dependencies. */
+function activitiesWith(extra: Pick<ActivityDeps, 'agentClaims'>): DialerActivities {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  activities = createActivities({
+  return createActivities({
     telephonyBaseUrl: url,
     telephonyApiKey: 'provider-key',
     agentApiBaseUrl: `${url}/agent-system`,
     publicBaseUrl: 'https://dialer.example.com',
     logger: pino({ level: 'silent' }),
+    ...extra,
   });
-});
+}
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(() => {
   seen = [];
@@ -50,14 +56,14 @@ beforeEach(() => {
 const input = { callId: 'c1.0.1', to: '+8613800138000', agentId: 'a1', campaignId: 'c1' };
 
 /** Runs placeCall as Temporal would: a prompt first attempt unless the test says otherwise. */
-function placeCall(attempt = 1, scheduledMsAgo = 0) {
+function placeCall(attempt = 1, scheduledMsAgo = 0, from: DialerActivities = activities) {
   const scheduledAt = Date.now() - scheduledMsAgo;
   const env = new MockActivityEnvironment({
     attempt,
     scheduledTimestampMs: scheduledAt,
     currentAttemptScheduledTimestampMs: scheduledAt,
   });
-  return env.run(activities.placeCall, input);
+  return env.run(from.placeCall, input);
 }
 
 describe('placeCall', () => {
@@ -147,26 +153,20 @@ describe('placeCall with agent claims (agents shared with other campaigns)', () 
   let granted = true;
   let claiming: DialerActivities;
   beforeAll(() => {
-    claiming = createActivities({
-      telephonyBaseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      agentApiBaseUrl: 'http://127.0.0.1:9/agent-system',
-      publicBaseUrl: 'https://dialer.example.com',
-      logger: pino({ level: 'silent' }),
-      agentClaims: { claim: async (request) => (claims.push(request), granted) },
-    });
+    claiming = activitiesWith({ agentClaims: { claim: async (request) => (claims.push(request), granted) } });
   });
 
   it('claims the agent for the call, then dials', async () => {
     granted = true;
     replyByPath = { '/calls': { status: 201, body: { providerCallId: 'p-1' } } };
-    await expect(new MockActivityEnvironment().run(claiming.placeCall, input)).resolves.toEqual({ placed: true, providerCallId: 'p-1' });
+    await expect(placeCall(1, 0, claiming)).resolves.toEqual({ placed: true, providerCallId: 'p-1' });
     expect(claims).toEqual([{ agentId: 'a1', callId: 'c1.0.1', campaignId: 'c1' }]);
   });
 
   it('dials nothing, and reports the agent busy, while a call of another campaign holds them', async () => {
     granted = false;
     const before = Date.now();
-    const result = await new MockActivityEnvironment().run(claiming.placeCall, input);
+    const result = await placeCall(1, 0, claiming);
     expect(result).toEqual({ placed: false, agentUnavailable: { status: 'busy', observedAt: expect.any(Number) } });
     expect((result as { agentUnavailable: { observedAt: number } }).agentUnavailable.observedAt).toBeGreaterThanOrEqual(before);
     expect(seen).toEqual([]);
