@@ -23,6 +23,7 @@ const perMinute = z.coerce.number().int().min(0).max(100_000_000);
 /** A port where 0 turns the listener off. */
 const optionalPort = z.coerce.number().int().min(0).max(65535);
 const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected host:port');
+const databaseUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// or postgresql:// URL' });
 
 const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').default('localhost:7233'),
@@ -48,12 +49,14 @@ const envSchema = z.object({
   SIMULATOR_PORT: port.default(3100),
   AGENT_POLL_SEC: positiveSeconds.default(5),
   CALL_SILENCE_SEC: positiveSeconds.default(60),
+  CALL_LOOKUP_GIVE_UP_SEC: positiveSeconds.default(900),
   RATE_LIMIT_PER_MIN: perMinute.default(600),
   WEBHOOK_RATE_LIMIT_PER_MIN: perMinute.default(300_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WORKER_CONNECT_TIMEOUT_SEC: z.coerce.number().positive().max(3600).default(60),
   WORKER_METRICS_PORT: optionalPort.default(9464),
   TEMPORAL_METRICS_BIND: hostPort.optional(),
+  DATABASE_URL: databaseUrl.optional(),
 });
 
 export interface Config {
@@ -72,7 +75,7 @@ export interface Config {
   /** False when AGENT_API_BASE_URL is unset and the built-in simulator's URL stands in for it. */
   agentSystemConfigured: boolean;
   simulatorPort: number;
-  timing: { agentPollSec: number; callSilenceSec: number };
+  timing: { agentPollSec: number; callSilenceSec: number; lookupGiveUpSec: number };
   /** Requests per minute: management routes per API key (else per IP), webhooks per IP; 0 = no limit. */
   rateLimit: { perMinute: number; webhooksPerMinute: number };
   logLevel: string;
@@ -84,6 +87,8 @@ export interface Config {
     /** host:port where the Temporal SDK serves its own Prometheus metrics; unset = not exported. */
     temporalMetricsBind?: string;
   };
+  /** The dialer's own PostgreSQL; unset: `npm start` runs an embedded one, the worker and the API refuse to start. */
+  database: { url?: string };
 }
 
 /** Validates the environment against a schema; the first problem becomes a ConfigError naming its variable. */
@@ -131,7 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     builtInSimulator: twilio === undefined && e.TELEPHONY_BASE_URL === undefined,
     agentSystemConfigured: e.AGENT_API_BASE_URL !== undefined,
     simulatorPort: e.SIMULATOR_PORT,
-    timing: { agentPollSec: e.AGENT_POLL_SEC, callSilenceSec: e.CALL_SILENCE_SEC },
+    timing: { agentPollSec: e.AGENT_POLL_SEC, callSilenceSec: e.CALL_SILENCE_SEC, lookupGiveUpSec: e.CALL_LOOKUP_GIVE_UP_SEC },
     rateLimit: { perMinute: e.RATE_LIMIT_PER_MIN, webhooksPerMinute: e.WEBHOOK_RATE_LIMIT_PER_MIN },
     logLevel: e.LOG_LEVEL,
     worker: {
@@ -139,7 +144,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsPort: e.WORKER_METRICS_PORT,
       temporalMetricsBind: e.TEMPORAL_METRICS_BIND,
     },
+    database: { url: e.DATABASE_URL },
   };
+}
+
+/** The worker and the API started on their own have no embedded database to fall back on. */
+export function requireDatabaseUrl(config: Config): string {
+  if (config.database.url === undefined) throw new ConfigError('DATABASE_URL', "required: the dialer's PostgreSQL, postgres://…");
+  return config.database.url;
 }
 
 /** For process entry points: what `load` reads, or one line on stderr naming the variable and exit code 2. */

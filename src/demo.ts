@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     config,
     logger,
     dbFilename: path.resolve('.data/temporal.sqlite'),
+    postgresDataDir: path.resolve('.data/postgres'),
     uiPort: 8233,
     simulator: { agents, timeScale, seed: Number(args.seed) },
   });

@@ -1,12 +1,15 @@
 /**
  * Everything on one machine, for `npm start` and `npm run demo`: the embedded Temporal dev server when
- * nothing answers at TEMPORAL_ADDRESS, the built-in simulator when no provider is configured, the
- * worker and the API. Stops in the order that loses nothing: API, worker, simulator, server.
+ * nothing answers at TEMPORAL_ADDRESS, an embedded PostgreSQL when DATABASE_URL is unset, the built-in
+ * simulator when no provider is configured, the worker and the API. Stops in the order that loses
+ * nothing: API, worker, simulator, PostgreSQL, Temporal server.
  */
 import { randomBytes } from 'node:crypto';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { startApi } from './api/main';
 import type { Config } from './config';
+import { maskedDatabaseUrl, migrateDatabase, openDatabase } from './db/database';
+import { startEmbeddedPostgres } from './db/embeddedPostgres';
 import type { Logger } from './logger';
 import { createSimulator, type SimulatorOptions } from './simulator/simulator';
 import { isTemporalReachable, startDevServer } from './temporal/devServer';
@@ -20,6 +23,8 @@ export interface StackOptions {
   dbFilename: string;
   /** Web UI port of the embedded dev server. */
   uiPort: number;
+  /** Where the embedded PostgreSQL keeps its data between runs (when DATABASE_URL is unset). */
+  postgresDataDir: string;
   /** Overrides for the built-in simulator (the demo speeds time up). */
   simulator?: SimulatorOptions;
 }
@@ -44,13 +49,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     const config = await withEmbeddedParts(options, stops);
     installSdkLogger(Runtime, logger, { shutdownSignals: [] });
+    // The worker's pool; the API opens its own from config.database.url.
+    const database = openDatabase(config.database.url, logger);
+    stops.push(() => database.close());
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     stops.push(() => connection.close());
     const worker = await createDialerWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: activityDepsFrom(config, logger),
+      activities: activityDepsFrom(config, logger, database.pool),
     });
     const running = worker.run();
     stops.push(async () => {
@@ -70,7 +78,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 async function withEmbeddedParts(
   options: StackOptions,
   stops: Array<() => Promise<void>>,
-): Promise<Config & { uiUrl?: string }> {
+): Promise<Config & { uiUrl?: string; database: { url: string } }> {
   let config: Config & { uiUrl?: string } = options.config;
   const { address } = config.temporal;
   if (!(await isTemporalReachable(address, 1500))) {
@@ -83,6 +91,7 @@ async function withEmbeddedParts(
   } else {
     config = { ...config, uiUrl: `http://localhost:${options.uiPort}` };
   }
+  const database = { url: await migratedDatabase(options, config.database.url, stops) };
   if (config.builtInSimulator) {
     // Both ends of the webhooks live in this process: sign them with a secret made for this run.
     const webhookSecret = config.webhookSecret ?? randomBytes(32).toString('hex');
@@ -97,7 +106,31 @@ async function withEmbeddedParts(
     // From here on it is an ordinary provider and agent system at their URLs, with a secret: /readyz says ready.
     config = { ...config, webhookSecret, builtInSimulator: false, agentSystemConfigured: true };
   }
-  return config;
+  return { ...config, database };
+}
+
+/** DATABASE_URL's database, else the embedded server's (started here), with the migrations applied. */
+async function migratedDatabase(
+  options: StackOptions,
+  configured: string | undefined,
+  stops: Array<() => Promise<void>>,
+): Promise<string> {
+  const { logger } = options;
+  let url = configured;
+  if (url === undefined) {
+    const server = await startEmbeddedPostgres({
+      dataDir: options.postgresDataDir,
+      persistent: true,
+      logger: logger.child({ component: 'postgres' }),
+    });
+    stops.push(() => server.stop());
+    url = server.url;
+    logger.info({ database: maskedDatabaseUrl(url), dataDir: server.dataDir }, 'DATABASE_URL unset: using the embedded PostgreSQL');
+  } else {
+    logger.info({ database: maskedDatabaseUrl(url) }, 'using the database at DATABASE_URL');
+  }
+  await migrateDatabase(url, logger);
+  return url;
 }
 
 function splitAddress(address: string): [string, number] {

@@ -8,7 +8,13 @@ import { startStack } from './stack';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger('dialer', config.logLevel);
-  const stack = await startStack({ config, logger, dbFilename: path.resolve('.data/temporal.sqlite'), uiPort: 8233 });
+  const stack = await startStack({
+    config,
+    logger,
+    dbFilename: path.resolve('.data/temporal.sqlite'),
+    postgresDataDir: path.resolve('.data/postgres'),
+    uiPort: 8233,
+  });
   stopOnSignals(logger, () => stack.stop());
 }
 

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../src/workflows/definitions';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../src/workflows/searchAttributes';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
@@ -17,6 +17,8 @@ const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8
 const COMPOSE_ONLY = ['POSTGRES_PASSWORD'];
 /** Read by the app but not meant for .env: the dev server's CLI, and the bundle the image sets itself. */
 const NOT_FOR_ENV_FILE = ['TEMPORAL_CLI_PATH', 'WORKFLOW_BUNDLE_PATH'];
+/** Given to the API and the worker besides their own variables: node-postgres reads the database password there. */
+const LIBPQ_VARIABLES = ['PGPASSWORD'];
 
 interface Healthcheck {
   test: string | string[];
@@ -193,6 +195,16 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('gives the dialer a database of its own on the same PostgreSQL, made before the dialer starts', () => {
+    expect(text(service('temporal-schema').command)).toContain('--db dialer create');
+    for (const name of ['api', 'worker']) {
+      expect(service(name).environment).toMatchObject({
+        DATABASE_URL: 'postgres://temporal@postgresql:5432/dialer',
+        PGPASSWORD: 'change-me', // POSTGRES_PASSWORD's
+      });
+    }
+  });
+
   it('registers the namespace and the dialer\'s search attributes before the dialer starts', () => {
     const setup = text(service('temporal-setup').command);
     expect(setup).toContain('temporal operator namespace create');
@@ -246,7 +258,7 @@ describe('docker-compose.yml', () => {
 
   it('hands the API and the worker every variable they read, and the simulator every one it reads', () => {
     for (const name of ['api', 'worker']) {
-      expect(Object.keys(service(name).environment ?? {}).sort()).toEqual([...new Set(apiVariables)].sort());
+      expect(Object.keys(service(name).environment ?? {}).sort()).toEqual([...new Set([...apiVariables, ...LIBPQ_VARIABLES])].sort());
     }
     expect(Object.keys(service('simulator').environment ?? {}).sort()).toEqual([...new Set(simulatorVariables)].sort());
     // Compose's names for the services, as the dialer sees them.

@@ -3,14 +3,16 @@
  * them to any provider and agent system. Each is idempotent: placeCall by its Idempotency-Key (or,
  * with Twilio, by finding the call a try may already have placed), the others only read.
  *
- * What every provider shares lives here: reading the number (inline, or from its number-chunk
- * workflow), the late-placement check, and the agent system. The provider's own HTTP is in
- * httpProvider.ts (the contract) and twilioProvider.ts.
+ * What every provider shares lives here: reading the number from the database, the late-placement
+ * check, and the agent system; and the campaign's reads and writes of its schedule (src/db/schedule.ts).
+ * The provider's own HTTP is in httpProvider.ts (the contract) and twilioProvider.ts.
  */
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { AGENT_STATUSES, type AgentStatus } from '../shared/types';
 import { parseCallId } from '../shared/callId';
+import type { Pool } from '../db/database';
+import { leaseNumbers, phoneOf, recordAttempts, recordCampaignStatus } from '../db/schedule';
 import type { Logger } from '../logger';
 import { type JsonHttp, jsonHttp } from './http';
 import { httpProvider } from './httpProvider';
@@ -29,8 +31,8 @@ interface CommonDeps {
   /** Per HTTP request; the activity's own timeout bounds it too. */
   requestTimeoutMs?: number;
   fetch?: typeof fetch;
-  /** Where the numbers of chunked batches are read (see src/worker/numberDirectory.ts). */
-  numbers?: NumberDirectory;
+  /** The dialer's database: numbers, their schedule, attempts. */
+  database: Pool;
   /** Where agents shared with other campaigns are claimed (see src/worker/agentClaimer.ts). */
   agentClaims?: AgentClaimer;
 }
@@ -50,11 +52,6 @@ interface TwilioProviderDeps {
 }
 
 export type ActivityDeps = CommonDeps & (HttpProviderDeps | TwilioProviderDeps);
-
-export interface NumberDirectory {
-  /** The E.164 number at `numberIndex` of a campaign's batch, held by that number-chunk workflow. */
-  numberAt(chunkWorkflowId: string, numberIndex: number): Promise<string>;
-}
 
 export interface AgentClaimer {
   /** Whether the call may take the agent: false while a call of another campaign holds them. */
@@ -93,7 +90,7 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
     };
     // Read once, and only by whoever needs it first (the late check, or the placement).
     let number: Promise<string> | undefined;
-    const where: CallWhereabouts = { number: () => (number ??= numberOf(input)), decidedAt: timing.decidedAt };
+    const where: CallWhereabouts = { number: () => (number ??= numberOf(input.callId)), decidedAt: timing.decidedAt };
     const unavailable = await agentUnavailableForLatePlacement(input, timing, info.attempt, where);
     if (unavailable) {
       const { callId, agentId } = input;
@@ -108,13 +105,11 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
     return provider.placeCall({ callId, to: await where.number(), agentId, campaignId }, timing);
   }
 
-  async function numberOf({ callId, to, chunkWorkflowId }: { callId: string } & Omit<CallLocator, 'placedAt'>): Promise<string> {
-    if (to !== undefined) return to;
+  async function numberOf(callId: string): Promise<string> {
     const ref = parseCallId(callId);
-    if (chunkWorkflowId === undefined || ref === undefined || !deps.numbers) {
-      throw ApplicationFailure.nonRetryable(`no number for call ${callId}`, 'NumberUnavailable');
-    }
-    return deps.numbers.numberAt(chunkWorkflowId, ref.numberIndex);
+    const number = ref && (await phoneOf(deps.database, ref.campaignId, ref.numberIndex));
+    if (number === undefined) throw ApplicationFailure.nonRetryable(`no number for call ${callId}`, 'NumberUnavailable');
+    return number;
   }
 
   /**
@@ -142,7 +137,7 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
   }
 
   async function getCallStatus(callId: string, locate?: CallLocator): Promise<CallLookup> {
-    const where = locate && { number: () => numberOf({ callId, ...locate }), decidedAt: locate.placedAt };
+    const where = locate && { number: () => numberOf(callId), decidedAt: locate.placedAt };
     return provider.findCall(callId, where);
   }
 
@@ -166,5 +161,13 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
     };
   }
 
-  return { placeCall, getCallStatus, listAgents };
+  const { database } = deps;
+  return {
+    placeCall,
+    getCallStatus,
+    listAgents,
+    leaseNumbers: (request) => leaseNumbers(database, request),
+    recordAttempts: (campaignId, results) => recordAttempts(database, campaignId, results),
+    recordCampaignStatus: (record) => recordCampaignStatus(database, record),
+  };
 }

@@ -1,6 +1,6 @@
 /** Which running campaigns include an agent, from Temporal's visibility store, cached briefly. */
 import type { Client } from '@temporalio/client';
-import { ANY_AGENT } from '../workflows/definitions';
+import { ANY_AGENT } from '../workflows/searchAttributes';
 import { AGENT_ID_PATTERN } from './schemas';
 import { withDeadline } from './temporal';
 

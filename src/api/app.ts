@@ -6,6 +6,7 @@ import express from 'express';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import type { Pool } from '../db/database';
 import type { Logger } from '../logger';
 import { campaignsRouter } from './campaigns';
 import { errorHandler, notFoundHandler } from './errors';
@@ -16,6 +17,8 @@ import { webhooksRouter } from './webhooks';
 export interface AppDeps {
   config: Config;
   client: Client;
+  /** The dialer's database: campaigns, numbers and results are read and written there. */
+  pool: Pool;
   logger: Logger;
 }
 

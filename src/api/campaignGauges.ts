@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import { campaignAgents, campaignsByStatus } from '../metrics/api';
 import { type AgentCounts, CAMPAIGN_STATUSES, type CampaignStatus } from '../shared/types';
-import { progressQuery, WORKFLOW_TYPE } from '../workflows/definitions';
+import { progressQuery, WORKFLOW_TYPE } from '../workflows/messages';
 import { cachedFor } from './cachedFor';
 import { summaryOf } from './campaignList';
 import { visibilityString } from './agentCampaigns';

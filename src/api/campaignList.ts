@@ -1,9 +1,10 @@
-/** GET /campaigns: campaigns as Temporal's visibility store sees them, newest first. */
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+/** GET /campaigns from the database, newest first; and a campaign's status as Temporal shows an execution. */
+import type { WorkflowExecutionInfo } from '@temporalio/client';
+import type { Pool } from '../db/database';
+import { listCampaigns as listStoredCampaigns } from '../db/campaigns';
 import { workflowIdFor } from '../shared/callId';
 import { CAMPAIGN_STATUSES, type CampaignStatus } from '../shared/types';
-import { campaignStatusKey, WORKFLOW_TYPE } from '../workflows/definitions';
-import { withDeadline } from './temporal';
+import { campaignStatusKey } from '../workflows/searchAttributes';
 
 /** The list answers with at most this many campaigns (the newest). */
 export const MAX_LISTED_CAMPAIGNS = 1000;
@@ -52,23 +53,6 @@ export function summaryOf(info: WorkflowExecutionInfo): CampaignSummary {
   };
 }
 
-export async function listCampaigns(client: Client): Promise<CampaignSummary[]> {
-  // Runs of one workflow id (continue-as-new) are one campaign: its status is the newest run's,
-  // its age the first run's.
-  const campaigns = new Map<string, { newest: WorkflowExecutionInfo; startedAt: number }>();
-  await withDeadline(client, async () => {
-    for await (const info of client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}'` })) {
-      if (!info.workflowId.startsWith(WORKFLOW_ID_PREFIX)) continue;
-      const known = campaigns.get(info.workflowId);
-      const startedAt = info.startTime.getTime();
-      if (known === undefined) {
-        if (campaigns.size >= MAX_LISTED_CAMPAIGNS) break;
-        campaigns.set(info.workflowId, { newest: info, startedAt });
-      } else {
-        if (known.newest.startTime.getTime() < startedAt) known.newest = info;
-        known.startedAt = Math.min(known.startedAt, startedAt);
-      }
-    }
-  });
-  return [...campaigns.values()].sort((a, b) => b.startedAt - a.startedAt).map(({ newest }) => summaryOf(newest));
+export function listCampaigns(pool: Pool): Promise<CampaignSummary[]> {
+  return listStoredCampaigns(pool, MAX_LISTED_CAMPAIGNS);
 }

@@ -1,14 +1,17 @@
 /**
- * Turns a POST /campaigns request (JSON body, or CSV body + query parameters) into the workflow's
- * input: validation, numbers normalised and de-duplicated, CSV contact data aligned with them.
+ * Reads a POST /campaigns or POST /campaigns/:id/numbers request: the settings (JSON body, or CSV
+ * query parameters) validated before any number is read, and the numbers as a stream, normalised
+ * and counted as they pass on their way to the database.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { Transform } from 'node:stream';
+import type { Request } from 'express';
 import type { Config } from '../config';
-import type { CampaignInput } from '../workflows/definitions';
-import { parseCampaignCsv } from './csv';
+import type { StagedNumber } from '../db/contacts';
+import type { CampaignInput } from '../workflows/messages';
+import { type NumberRow, type NumberSource, readNumbersCsv } from './csv';
 import { ApiError } from './errors';
-import { type ChunkedBatch, chunkBatch } from './numberChunks';
-import { type CountryCode, normaliseNumbers, type RejectedNumber } from './numbers';
+import { type CountryCode, normaliseNumber, type RejectedNumber } from './numbers';
 import {
   type CampaignMeta,
   csvNumbersQuerySchema,
@@ -19,7 +22,10 @@ import {
 } from './schemas';
 
 /** Most numbers one request may carry (entries before normalisation). */
-export const MAX_NUMBERS = 100_000;
+export const MAX_NUMBERS = 1_000_000;
+/** Bodies: a million numbers of JSON are some 17 MB; CSV rows carry contact columns too. */
+export const JSON_BODY_LIMIT = '64mb';
+export const CSV_BODY_LIMIT_BYTES = 512 * 1024 * 1024;
 
 export type CampaignFormat = 'json' | 'csv';
 
@@ -33,12 +39,66 @@ export function campaignFormat(contentType: string | undefined): CampaignFormat 
   );
 }
 
-export interface CampaignRequest {
-  meta: CampaignMeta;
-  /** Phone numbers as sent. */
-  values: string[];
-  /** CSV only: the other columns of each row, aligned with `values`. */
-  contacts?: Array<Record<string, string>>;
+/** What the request says, its numbers still to be read, and a digest of it all (a retry sends the same). */
+export interface NumbersRequest<Meta> {
+  meta: Meta;
+  source: NumberSource;
+  digest(): string;
+}
+
+/** express.json's `verify` hook: the digest of a JSON body, taken from its raw bytes. */
+export function keepBodyDigest(req: Request, _res: unknown, body: Buffer): void {
+  (req as Request & { bodyDigest?: string }).bodyDigest = createHash('sha256').update(body).digest('hex');
+}
+
+function jsonNumbers(values: readonly string[]): NumberSource {
+  return { columns: [], rows: (async function* rows() {
+    for (const value of values) yield { value };
+  })() };
+}
+
+/** The CSV body as it streams in, hashed (with the query) on the way and refused past its byte limit. */
+async function csvBody(req: Request): Promise<{ source: NumberSource; digest: () => string }> {
+  const hash = createHash('sha256').update(new URLSearchParams(req.query as Record<string, string>).toString());
+  let bytes = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      if (bytes > CSV_BODY_LIMIT_BYTES) {
+        done(new ApiError('payload_too_large', `request body is larger than the limit of ${CSV_BODY_LIMIT_BYTES} bytes`));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  req.on('error', (err) => counted.destroy(err));
+  const source = await readNumbersCsv(req.pipe(counted));
+  return { source, digest: () => hash.digest('hex') };
+}
+
+function bodyDigest(req: Request): string {
+  return (req as Request & { bodyDigest?: string }).bodyDigest ?? '';
+}
+
+export async function readCampaignRequest(req: Request): Promise<NumbersRequest<CampaignMeta>> {
+  if (campaignFormat(req.get('content-type')) === 'json') {
+    const { numbers, ...meta } = parseOrThrow(jsonCampaignSchema, req.body, 'campaign');
+    checkCount(numbers.length);
+    return { meta, source: jsonNumbers(numbers), digest: () => bodyDigest(req) };
+  }
+  const meta = parseOrThrow(csvQuerySchema, req.query, 'query parameters');
+  return { meta, ...(await csvBody(req)) };
+}
+
+export async function readAddedNumbersRequest(req: Request): Promise<NumbersRequest<{ defaultRegion?: CountryCode }>> {
+  if (campaignFormat(req.get('content-type')) === 'json') {
+    const { numbers, defaultRegion } = parseOrThrow(jsonNumbersSchema, req.body, 'numbers');
+    checkCount(numbers.length);
+    return { meta: { defaultRegion }, source: jsonNumbers(numbers), digest: () => bodyDigest(req) };
+  }
+  const meta = parseOrThrow(csvNumbersQuerySchema, req.query, 'query parameters');
+  return { meta, ...(await csvBody(req)) };
 }
 
 function checkCount(count: number): void {
@@ -48,35 +108,26 @@ function checkCount(count: number): void {
   }
 }
 
-export function readCampaignRequest(format: CampaignFormat, body: unknown, query: unknown): CampaignRequest {
-  if (format === 'json') {
-    const { numbers, ...meta } = parseOrThrow(jsonCampaignSchema, body, 'campaign');
-    checkCount(numbers.length);
-    return { meta, values: numbers };
-  }
-  const meta = parseOrThrow(csvQuerySchema, query, 'query parameters');
-  const csv = parseCampaignCsv(typeof body === 'string' ? body : '');
-  checkCount(csv.phones.length);
-  return { meta, values: csv.phones, contacts: csv.contactColumns.length > 0 ? csv.contacts : undefined };
+/** What normalising a request's numbers found, filled in as they stream through. */
+export interface NormalisedCount {
+  /** Entries read (valid or not). */
+  read: number;
+  rejected: RejectedNumber[];
 }
 
-/** A POST /campaigns/:id/numbers request: the numbers (and CSV contact data) in the same forms as a new campaign's. */
-export interface NumbersRequest {
-  values: string[];
-  contacts?: Array<Record<string, string>>;
-  defaultRegion?: CountryCode;
-}
-
-export function readNumbersRequest(format: CampaignFormat, body: unknown, query: unknown): NumbersRequest {
-  if (format === 'json') {
-    const { numbers, defaultRegion } = parseOrThrow(jsonNumbersSchema, body, 'numbers');
-    checkCount(numbers.length);
-    return { values: numbers, defaultRegion };
+/** The valid numbers of the rows, in E.164; the invalid ones are noted with their reason. Past MAX_NUMBERS: 413. */
+export async function* normalisedNumbers(
+  rows: AsyncIterable<NumberRow>,
+  defaultRegion: CountryCode | undefined,
+  count: NormalisedCount,
+): AsyncGenerator<StagedNumber> {
+  for await (const { value, contact } of rows) {
+    const index = count.read++;
+    checkCount(count.read);
+    const result = normaliseNumber(value, defaultRegion);
+    if (result.ok) yield { index, phone: result.e164, ...(contact ? { contact } : {}) };
+    else count.rejected.push({ index, value, reason: result.reason });
   }
-  const { defaultRegion } = parseOrThrow(csvNumbersQuerySchema, query, 'query parameters');
-  const csv = parseCampaignCsv(typeof body === 'string' ? body : '');
-  checkCount(csv.phones.length);
-  return { values: csv.phones, contacts: csv.contactColumns.length > 0 ? csv.contacts : undefined, defaultRegion };
 }
 
 /** Sortable by day, unguessable, within CAMPAIGN_ID_PATTERN, and with no 9-digit run (8 + '-' + 8). */
@@ -93,35 +144,15 @@ export interface CampaignCreated {
   rejected: RejectedNumber[];
 }
 
-export interface PreparedCampaign {
-  input: CampaignInput;
-  /** The numbers, for the number-chunk workflows that hold them (the input only refers to them). */
-  batch: ChunkedBatch;
-  summary: Omit<CampaignCreated, 'workflowId'>;
-}
-
-export function prepareCampaign(request: CampaignRequest, timing: Config['timing'], now: Date): PreparedCampaign {
-  const { meta } = request;
-  const { defaultRegion, ...settings } = meta.settings;
-  const batch = normaliseNumbers(request.values, defaultRegion);
-  if (batch.numbers.length === 0) {
-    throw new ApiError('no_valid_numbers', 'no number in the request is valid', { rejected: batch.rejected });
-  }
-  const campaignId = meta.campaignId ?? generateCampaignId(now);
-  const contacts = request.contacts;
-  const chunked = chunkBatch(campaignId, batch.numbers, contacts && batch.sourceIndex.map((i) => contacts[i]!));
-  const input: CampaignInput = {
+/** The workflow's input, all but the count of numbers (known once they are imported). */
+export function campaignInput(campaignId: string, meta: CampaignMeta, timing: Config['timing'], now: Date): Omit<CampaignInput, 'total'> {
+  const { defaultRegion: _region, ...settings } = meta.settings;
+  return {
     campaignId,
     name: meta.name ?? campaignId,
-    chunks: chunked.chunks,
     ...(meta.agentIds === undefined ? {} : { agentIds: meta.agentIds }),
     settings,
-    timing: { agentPollSec: timing.agentPollSec, callSilenceSec: timing.callSilenceSec },
+    timing: { agentPollSec: timing.agentPollSec, callSilenceSec: timing.callSilenceSec, lookupGiveUpSec: timing.lookupGiveUpSec },
     createdAt: now.toISOString(),
-  };
-  return {
-    input,
-    batch: chunked,
-    summary: { campaignId, accepted: batch.numbers.length, duplicates: batch.duplicates, rejected: batch.rejected },
   };
 }

@@ -5,7 +5,7 @@
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { workflowIdFor } from '../shared/callId';
-import { CAMPAIGN_CLOSED, NUMBERS_BEING_ADDED, NUMBERS_NOT_ADDABLE } from '../workflows/definitions';
+import { CAMPAIGN_CLOSED, NUMBERS_BEING_ADDED } from '../workflows/messages';
 import { ApiError } from './errors';
 import { executeUpdateResending, unlessNotFound } from './temporal';
 
@@ -22,8 +22,6 @@ function refusalOf(err: unknown, campaignId: string): unknown {
       return campaignClosed(campaignId);
     case NUMBERS_BEING_ADDED:
       return new ApiError('numbers_being_added', `numbers are being added to campaign ${campaignId}: try again shortly`);
-    case NUMBERS_NOT_ADDABLE:
-      return new ApiError('numbers_not_addable', `campaign ${campaignId} was started before numbers could be added`);
     default:
       return err;
   }

@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { isGrpcServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { isDatabaseUnavailable } from '../db/database';
 import type { Logger } from '../logger';
 import { requestIdOf } from './requestLog';
 
@@ -20,14 +21,13 @@ export const STATUS_OF_CODE = {
   campaign_exists: 409,
   campaign_closed: 409,
   numbers_being_added: 409,
-  numbers_not_addable: 409,
-  results_not_kept: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
   headers_too_large: 431,
   internal_error: 500,
   temporal_unavailable: 503,
+  database_unavailable: 503,
   not_ready: 503,
 } as const;
 
@@ -114,6 +114,9 @@ export function toApiError(err: unknown): ApiError {
   if (isTemporalUnavailable(err)) {
     return new ApiError('temporal_unavailable', 'Temporal cannot be reached right now; retry later');
   }
+  if (isDatabaseUnavailable(err)) {
+    return new ApiError('database_unavailable', 'the database cannot be reached right now; retry later');
+  }
   return new ApiError('internal_error', 'internal error');
 }
 
@@ -138,6 +141,8 @@ export function errorCodeOf(res: Response): ErrorCode | undefined {
   return isErrorCode(code) ? code : undefined;
 }
 
+const UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['temporal_unavailable', 'database_unavailable']);
+
 /** Seconds a client is asked to wait before retrying a 503. */
 const RETRY_AFTER_SEC = 5;
 
@@ -151,13 +156,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (apiError.status >= 500) {
       const { method } = req;
       const path = req.originalUrl.split('?')[0];
-      // An outage of Temporal is expected now and then; anything else is a bug worth an error.
-      const level = apiError.code === 'temporal_unavailable' ? 'warn' : 'error';
+      // An outage of Temporal or the database is expected now and then; anything else is a bug worth an error.
+      const level = UNAVAILABLE.has(apiError.code) ? 'warn' : 'error';
       const requestId = requestIdOf(res);
       logger[level]({ requestId, err: describeError(err), method, path, code: apiError.code }, 'request failed');
     }
     res.locals.errorCode = apiError.code;
-    if (apiError.code === 'temporal_unavailable') res.set('Retry-After', String(RETRY_AFTER_SEC));
+    if (UNAVAILABLE.has(apiError.code)) res.set('Retry-After', String(RETRY_AFTER_SEC));
     res.status(apiError.status).json(apiError.toBody());
   };
 }

@@ -1,7 +1,8 @@
 /** `npm run api`: the API in the foreground; `startApi` runs it in-process for `npm start`. */
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import { type Config, loadConfigOrExit } from '../config';
+import { type Config, exitOnConfigError, loadConfigOrExit, requireDatabaseUrl } from '../config';
+import { migrateOrExit, openDatabase } from '../db/database';
 import { createLogger, type Logger } from '../logger';
 import { stopOnSignals } from '../shutdown';
 import { createApp } from './app';
@@ -44,15 +45,17 @@ export function createApiServer(app: ReturnType<typeof createApp>): Server {
   return createServer(app).on('clientError', replyToClientError);
 }
 
+/** Serves the API on config.port, with its own Temporal connection and database pool (config.database.url). */
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const connection = createApiConnection(config.temporal);
   const client = createApiClient(config.temporal, connection);
-  const server = createApiServer(createApp({ config, client, logger }));
+  const database = openDatabase(requireDatabaseUrl(config), logger);
+  const server = createApiServer(createApp({ config, client, pool: database.pool, logger }));
   let port: number;
   try {
     port = await listen(server, config.port);
   } catch (err) {
-    await connection.close();
+    await Promise.all([connection.close(), database.close()]);
     throw err;
   }
   const url = `http://localhost:${port}`;
@@ -64,7 +67,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       stopping ??= (async () => {
         await close(server);
         await rpcsSettled(client);
-        await connection.close();
+        await Promise.all([connection.close(), database.close()]);
         logger.info('api stopped');
       })();
       return stopping;
@@ -74,7 +77,9 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  const databaseUrl = exitOnConfigError(() => requireDatabaseUrl(config));
   const logger = createLogger('api', config.logLevel);
+  await migrateOrExit(databaseUrl, logger);
   const api = await startApi(config, logger);
   stopOnSignals(logger, () => api.stop());
 }

@@ -1,27 +1,14 @@
 /**
- * Per-number results: each number's row read from its chunk workflow, brought up to date with what
- * the campaign has not sent the chunks yet (calls in flight, the last results). Read page by page,
- * so a 100,000-number campaign is never held in memory at once.
+ * Per-number results: each number's row from the database, brought up to date with what the
+ * campaign has not written yet (calls in flight, the last ended attempts). The overlay is small (a
+ * call per agent, a batch of results), so it is read once per request and merged row by row.
  */
-import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { Pool } from '../db/database';
+import { storedNumbers, type StoredFilter, type StoredNumber, streamStoredNumbers } from '../db/results';
 import { workflowIdFor } from '../shared/callId';
 import type { Outcome } from '../shared/types';
-import {
-  type AttemptResult,
-  batchHolding,
-  chunkWorkflowIdsOf,
-  chunkPageQuery,
-  type ChunkRow,
-  type LiveCall,
-  type NumberActivity,
-  numberActivityQuery,
-  type NumberRecord,
-  numbersWorkflowId,
-} from '../workflows/definitions';
-import { MAX_PAGE_ROWS, recordAttempt } from '../workflows/numberRecords';
-import { campaignNotFound } from './campaignUpdates';
-import { ApiError } from './errors';
+import { type AttemptResult, type LiveCall, numberActivityQuery } from '../workflows/messages';
 import type { NumberStatus, ResultFilter } from './schemas';
 import { withDeadline } from './temporal';
 
@@ -47,53 +34,48 @@ export interface CallsPage {
   nextCursor: string | null;
 }
 
-/** What the campaign knows beyond its chunks, indexed for the rows. */
-export interface ResultSource {
-  campaignId: string;
-  activity: NumberActivity;
+/** What the campaign knows beyond the database, by number index; empty once its workflow has closed. */
+export interface Overlay {
   live: Map<number, LiveCall>;
-  unsent: Map<number, AttemptResult[]>;
+  unsent: Map<number, AttemptResult>;
 }
 
-const ENDED = new Set(['completed', 'cancelled', 'failed']);
-
-export async function resultSource(client: Client, campaignId: string): Promise<ResultSource> {
-  let activity: NumberActivity;
+export async function overlayOf(client: Client, campaignId: string): Promise<Overlay> {
+  const overlay: Overlay = { live: new Map(), unsent: new Map() };
   try {
     const handle = client.workflow.getHandle(workflowIdFor(campaignId));
-    activity = await withDeadline(client, () => handle.query(numberActivityQuery));
+    const { live, unsent } = await withDeadline(client, () => handle.query(numberActivityQuery));
+    for (const call of live) overlay.live.set(call.numberIndex, call);
+    for (const result of unsent) {
+      const known = overlay.unsent.get(result.numberIndex);
+      if (!known || known.attempt < result.attempt) overlay.unsent.set(result.numberIndex, result);
+    }
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw campaignNotFound(campaignId);
-    throw err;
+    // Gone from Temporal (past its retention): the database has it all.
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
-  if (activity.batches.length === 0) {
-    throw new ApiError('results_not_kept', `campaign ${campaignId} was started before per-number results were kept`);
-  }
-  const unsent = new Map<number, AttemptResult[]>();
-  for (const result of activity.unsent) unsent.set(result.numberIndex, [...(unsent.get(result.numberIndex) ?? []), result]);
-  return { campaignId, activity, live: new Map(activity.live.map((call) => [call.numberIndex, call])), unsent };
+  return overlay;
 }
 
-const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+const iso = (at: Date | number | null | undefined): string | null => (at == null ? null : new Date(at).toISOString());
 
-function resultOf(row: ChunkRow, source: ResultSource): NumberResult {
-  // The chunk's record, with the attempts it has not been sent yet.
-  const record = (source.unsent.get(row.index) ?? []).reduce<NumberRecord | undefined>(recordAttempt, row.record);
-  const live = source.live.get(row.index);
-  const ended = ENDED.has(source.activity.status);
-  const status: NumberStatus = live ? 'in-flight' : record && (record.final || ended) ? 'finished' : 'pending';
+export function resultOf(stored: StoredNumber, overlay: Overlay): NumberResult {
+  const ended = overlay.unsent.get(stored.index);
+  const live = overlay.live.get(stored.index);
+  const latest = ended && ended.attempt > stored.attempts ? ended : undefined;
+  const status: NumberStatus = live ? 'in-flight' : latest ? (latest.final ? 'finished' : 'pending') : stored.finished ? 'finished' : 'pending';
   return {
-    index: row.index,
-    number: row.number,
+    index: stored.index,
+    number: stored.number,
     status,
-    attempts: live?.attempt ?? record?.attempts ?? 0,
-    lastOutcome: record?.lastOutcome ?? null,
-    agentId: live?.agentId ?? record?.agentId ?? null,
-    talkSec: record?.talkSec ?? null,
-    firstDialledAt: iso(record?.firstDialledAt ?? live?.placedAt),
-    lastDialledAt: iso(live?.placedAt ?? record?.lastDialledAt),
-    endedAt: live ? null : iso(record?.endedAt),
-    ...(row.contact ? { contact: row.contact } : {}),
+    attempts: live?.attempt ?? latest?.attempt ?? stored.attempts,
+    lastOutcome: latest?.outcome ?? stored.lastOutcome,
+    agentId: live?.agentId ?? latest?.agentId ?? stored.agentId,
+    talkSec: latest ? latest.talkSec : stored.talkSec,
+    firstDialledAt: iso(stored.firstDialledAt ?? latest?.dialledAt ?? live?.placedAt),
+    lastDialledAt: iso(live?.placedAt ?? latest?.dialledAt ?? stored.lastDialledAt),
+    endedAt: live ? null : iso(latest?.endedAt ?? stored.endedAt),
+    ...(stored.contact ? { contact: stored.contact } : {}),
   };
 }
 
@@ -104,50 +86,45 @@ export function matches(result: NumberResult, filter: ResultFilter): boolean {
   );
 }
 
-export interface ResultPage {
-  results: NumberResult[];
-  /** Index of the first number not read yet; `total` at the end. */
-  next: number;
-  /** The extra CSV columns of the chunk read. */
-  columns: string[];
+/** The filter as SQL can apply it: numbers the overlay changes are read whatever their stored state. */
+function storedFilter(filter: ResultFilter, overlay: Overlay): StoredFilter {
+  return {
+    ...(filter.status === 'finished' ? { finished: true } : filter.status === undefined ? {} : { finished: false }),
+    ...(filter.outcome === undefined ? {} : { outcome: filter.outcome }),
+    alwaysInclude: [...new Set([...overlay.live.keys(), ...overlay.unsent.keys()])],
+  };
 }
 
-/** Reads up to `maxRows` (at most MAX_PAGE_ROWS) numbers from `from` on, all from the one chunk holding `from`. */
-export async function readResultPage(
-  client: Client,
-  source: ResultSource,
-  from: number,
-  maxRows = MAX_PAGE_ROWS,
-): Promise<ResultPage> {
-  const { campaignId, activity } = source;
-  const batch = batchHolding(activity.batches, from);
-  if (!batch) return { results: [], next: activity.total, columns: [] };
-  const first = batch.first ?? 0;
-  const chunkEnd = Math.min(first + batch.total, first + (Math.floor((from - first) / batch.perChunk) + 1) * batch.perChunk);
-  const handle = client.workflow.getHandle(numbersWorkflowId(campaignId, batch, from));
-  const page = await withDeadline(client, () =>
-    handle.query(chunkPageQuery, { from, count: Math.min(maxRows, MAX_PAGE_ROWS, chunkEnd - from) }),
-  );
-  return { results: page.rows.map((row) => resultOf(row, source)), next: from + page.rows.length, columns: page.columns };
-}
-
-/** Every page from `from` to the end, one at a time. */
-export async function* resultPages(client: Client, source: ResultSource, from = 0): AsyncGenerator<ResultPage> {
-  for (let next = from; next < source.activity.total; ) {
-    const page = await readResultPage(client, source, next);
-    if (page.results.length === 0) return; // a chunk answered short: nothing further can be read
-    yield page;
-    next = page.next;
+export async function resultPage(
+  pool: Pool,
+  overlay: Overlay,
+  campaignId: string,
+  { cursor, limit, ...filter }: ResultFilter & { cursor?: number; limit: number },
+): Promise<CallsPage> {
+  const calls: NumberResult[] = [];
+  const sqlFilter = storedFilter(filter, overlay);
+  let from = cursor ?? 0;
+  // Numbers the overlay moves out of the filter leave a read short: read on until the page is full or the list ends.
+  for (;;) {
+    // One more than the page holds tells whether a next page exists.
+    const wanted = limit + 1 - calls.length;
+    const stored = await storedNumbers(pool, campaignId, from, sqlFilter, wanted);
+    for (const row of stored) {
+      const result = resultOf(row, overlay);
+      if (matches(result, filter)) {
+        if (calls.length === limit) return { campaignId, calls, nextCursor: String(row.index) };
+        calls.push(result);
+      }
+      from = row.index + 1;
+    }
+    if (stored.length < wanted) return { campaignId, calls, nextCursor: null };
   }
 }
 
-/** The extra CSV columns of every chunk, in order of first appearance: the export's header needs them first. */
-export async function resultColumns(client: Client, source: ResultSource): Promise<string[]> {
-  const columns = new Set<string>();
-  for (const workflowId of chunkWorkflowIdsOf(source.campaignId, source.activity.batches)) {
-    const handle = client.workflow.getHandle(workflowId);
-    const page = await withDeadline(client, () => handle.query(chunkPageQuery, { from: 0, count: 0 }));
-    for (const column of page.columns) columns.add(column);
+/** Every result matching the filter, in index order, read as the consumer pulls. */
+export async function* streamResults(pool: Pool, overlay: Overlay, campaignId: string, filter: ResultFilter): AsyncGenerator<NumberResult> {
+  for await (const stored of streamStoredNumbers(pool, campaignId, storedFilter(filter, overlay))) {
+    const result = resultOf(stored, overlay);
+    if (matches(result, filter)) yield result;
   }
-  return [...columns];
 }

@@ -156,9 +156,9 @@ function errors(codes: readonly ErrorCode[]): Record<string, ResponseObject> {
 
 const BEARER = [{ bearerAuth: [] }];
 const PUBLIC: Operation['security'] = [];
-/** Any route behind the management limit and key, and any route that asks Temporal. */
+/** Any route behind the management limit and key, and any route that asks Temporal or the database. */
 const MANAGED: ErrorCode[] = ['unauthorized', 'rate_limited', 'internal_error'];
-const TEMPORAL: ErrorCode[] = ['temporal_unavailable'];
+const TEMPORAL: ErrorCode[] = ['temporal_unavailable', 'database_unavailable'];
 
 const idParameter: Parameter = { name: 'id', in: 'path', required: true, description: 'campaign id', schema: ref('CampaignId') };
 
@@ -294,7 +294,6 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
               'campaign_not_found',
               'campaign_closed',
               'numbers_being_added',
-              'numbers_not_addable',
               'payload_too_large',
               'unsupported_media_type',
               ...MANAGED,
@@ -312,7 +311,7 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
           parameters: [idParameter, ...resultParameters(true)],
           responses: {
             '200': ok('a page of numbers with their results', json(ref('CallsPage'))),
-            ...errors(['invalid_request', 'campaign_not_found', 'results_not_kept', ...MANAGED, ...TEMPORAL]),
+            ...errors(['invalid_request', 'campaign_not_found', ...MANAGED, ...TEMPORAL]),
           },
         },
       },
@@ -325,7 +324,7 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
           parameters: [idParameter, ...resultParameters(false)],
           responses: {
             '200': ok('CSV (attachment)', { 'text/csv': { schema: { type: 'string' } } }),
-            ...errors(['invalid_request', 'campaign_not_found', 'results_not_kept', ...MANAGED, ...TEMPORAL]),
+            ...errors(['invalid_request', 'campaign_not_found', ...MANAGED, ...TEMPORAL]),
           },
         },
       },

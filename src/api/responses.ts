@@ -3,7 +3,7 @@
  * types defined elsewhere; the checks at the bottom fail to compile when a schema and its type part.
  */
 import { z } from 'zod';
-import type { ControlResult } from '../workflows/definitions';
+import type { ControlResult } from '../workflows/messages';
 import { CAMPAIGN_STATUSES, type CampaignProgress, OUTCOMES } from '../shared/types';
 import type { NumbersAdded } from './addNumbers';
 import type { CampaignCreated } from './campaignRequest';

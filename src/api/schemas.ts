@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CAMPAIGN_ID_PATTERN } from '../shared/callId';
 import { containsPhoneNumber, PHONE_DIGITS_MIN } from '../shared/mask';
 import { AGENT_STATUSES, CALL_STATUSES, type CampaignSettings, OUTCOMES } from '../shared/types';
+import { MAX_CAMPAIGN_AGENTS } from '../workflows/state';
 import { ApiError } from './errors';
 import { type CountryCode, isKnownRegion } from './numbers';
 
@@ -36,7 +37,7 @@ export function isCampaignId(id: unknown): id is string {
 const agentIdsSchema = z
   .array(agentIdSchema.refine(...noPhoneNumber('agent ids become the CampaignAgents search attribute')))
   .min(1, 'omit agentIds to use every agent')
-  .max(10_000)
+  .max(MAX_CAMPAIGN_AGENTS, `a campaign takes at most ${MAX_CAMPAIGN_AGENTS} agents: split the floor into several campaigns`)
   .refine((ids) => new Set(ids).size === ids.length, 'agent ids must be unique');
 
 const regionSchema = z.string().transform((code, ctx): CountryCode => {

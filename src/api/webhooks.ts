@@ -7,7 +7,7 @@ import { TWILIO_STATUS_CALLBACK_PATH } from '../activities/twilioStatus';
 import { callsEnded, WEBHOOK_ROUTES, type WebhookRoute, webhooksReceived, webhooksRejected } from '../metrics/api';
 import { parseCallId, workflowIdFor } from '../shared/callId';
 import { type CallStatus, type CallStatusReport, isTerminalCallStatus, outcomeOf } from '../shared/types';
-import { agentStatusSignal, callStatusSignal } from '../workflows/definitions';
+import { agentStatusSignal, callStatusSignal } from '../workflows/messages';
 import { agentCampaignLookup } from './agentCampaigns';
 import type { AppDeps } from './app';
 import { ApiError, errorCodeOf } from './errors';

@@ -49,6 +49,8 @@ export interface CampaignTiming {
   agentPollSec: number;
   /** A call silent (no status) this long is looked up with `GET /calls/{callId}`. */
   callSilenceSec: number;
+  /** A call whose lookups keep failing this long ends `failed` (final), freeing its agent. */
+  lookupGiveUpSec: number;
 }
 
 /** The body of the call-status webhook, and what `GET /calls/{callId}` returns. */

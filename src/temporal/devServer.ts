@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../workflows/definitions';
+import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../workflows/searchAttributes';
 import { cachedTemporalCliPath, findTemporalCli } from './cli';
 
 export type DevServerLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'never';

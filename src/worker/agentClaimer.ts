@@ -8,8 +8,14 @@ import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '
 import type { AgentClaimer } from '../activities';
 import { workflowIdFor } from '../shared/callId';
 import { containsPhoneNumber } from '../shared/mask';
-import type { AgentClaim, ClaimReply, ClaimRequest } from '../workflows/agentClaims';
-import { AGENT_CLAIM_WORKFLOW_TYPE, agentOnCallQuery, claimAgentUpdate } from '../workflows/definitions';
+import {
+  AGENT_CLAIM_WORKFLOW_TYPE,
+  type AgentClaim,
+  claimAgentUpdate,
+  type ClaimReply,
+  type ClaimRequest,
+} from '../workflows/agentClaims';
+import { agentOnCallQuery } from '../workflows/messages';
 
 /** Takeovers tried in a row: a holder found gone may have been replaced meanwhile by one on a call. */
 const MAX_TAKEOVERS = 2;

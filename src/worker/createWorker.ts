@@ -3,9 +3,9 @@ import { Client } from '@temporalio/client';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { DialerActivities } from '../activities/types';
 import type { Config } from '../config';
+import type { Pool } from '../db/database';
 import type { Logger } from '../logger';
 import { agentClaimer } from './agentClaimer';
-import { numberDirectory } from './numberDirectory';
 import { withPlaceCallMetrics } from './placeCallMetrics';
 
 export interface DialerWorkerOptions {
@@ -26,8 +26,7 @@ export function createDialerWorker(options: DialerWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     activities: withActivityMetrics(
       createActivities({
-        // Chunked batches and agent claims: placeCall uses the worker's own connection.
-        numbers: numberDirectory(client),
+        // Agent claims: placeCall uses the worker's own connection.
         agentClaims: agentClaimer(client, options.taskQueue),
         ...options.activities,
       }),
@@ -44,9 +43,9 @@ function withActivityMetrics(activities: DialerActivities): DialerActivities {
   return { ...activities, placeCall: withPlaceCallMetrics(activities.placeCall) };
 }
 
-/** The activities' dependencies as a process's configuration gives them. */
-export function activityDepsFrom(config: Config, logger: Logger): ActivityDeps {
-  const common = { agentApiBaseUrl: config.agentApiBaseUrl, publicBaseUrl: config.publicBaseUrl, logger };
+/** The activities' dependencies as a process's configuration gives them, with the process's database pool. */
+export function activityDepsFrom(config: Config, logger: Logger, database: Pool): ActivityDeps {
+  const common = { agentApiBaseUrl: config.agentApiBaseUrl, publicBaseUrl: config.publicBaseUrl, logger, database };
   if (config.twilio !== undefined) return { ...common, twilio: config.twilio };
   return { ...common, telephonyBaseUrl: config.telephony.baseUrl, telephonyApiKey: config.telephony.apiKey };
 }

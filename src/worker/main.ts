@@ -1,6 +1,7 @@
 /** `npm run worker`: the Temporal worker (workflows + activities) in the foreground. */
 import { NativeConnection, Runtime, type RuntimeOptions } from '@temporalio/worker';
-import { type Config, loadConfigOrExit } from '../config';
+import { type Config, exitOnConfigError, loadConfigOrExit, requireDatabaseUrl } from '../config';
+import { maskedDatabaseUrl, migrateOrExit, openDatabase } from '../db/database';
 import { createLogger } from '../logger';
 import { collectProcessMetrics } from '../metrics/registry';
 import { serveMetrics } from '../metrics/server';
@@ -28,8 +29,10 @@ function sdkTelemetry(config: Config): Pick<RuntimeOptions, 'telemetryOptions'> 
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  const databaseUrl = exitOnConfigError(() => requireDatabaseUrl(config));
   const logger = createLogger('worker', config.logLevel);
   installSdkLogger(Runtime, logger, sdkTelemetry(config));
+  await migrateOrExit(databaseUrl, logger);
   let connection: NativeConnection;
   try {
     connection = await connectWithin(config.temporal.address, config.worker.connectTimeoutSec * 1000);
@@ -38,12 +41,13 @@ async function main(): Promise<void> {
     logger.fatal({ address, timeoutSec: config.worker.connectTimeoutSec, err: String(err) }, 'cannot reach Temporal');
     process.exit(1);
   }
+  const database = openDatabase(databaseUrl, logger);
   const worker = await createDialerWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH || undefined,
-    activities: activityDepsFrom(config, logger),
+    activities: activityDepsFrom(config, logger, database.pool),
   });
   collectProcessMetrics(WORKER_PROCESS_PREFIX);
   const metrics = config.worker.metricsPort === 0 ? undefined : await serveMetrics(config.worker.metricsPort);
@@ -51,6 +55,7 @@ async function main(): Promise<void> {
     {
       taskQueue: config.temporal.taskQueue,
       address: config.temporal.address,
+      database: maskedDatabaseUrl(databaseUrl),
       metricsPort: metrics?.port ?? null,
       temporalMetrics: config.worker.temporalMetricsBind ?? null,
     },
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
   await worker.run();
   await metrics?.close();
   await connection.close();
+  await database.close();
   logger.info('worker stopped');
 }
 

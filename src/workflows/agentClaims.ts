@@ -3,6 +3,7 @@
  * agents in its state, but two campaigns that share an agent cannot see each other's reservations:
  * placeCall claims the agent first, so a ringing call of one campaign keeps the other away.
  */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 /** The call that last claimed an agent. */
 export interface AgentClaim {
@@ -28,3 +29,8 @@ export function claimAgent(holder: AgentClaim | null, request: ClaimRequest): { 
   }
   return { holder: { callId, campaignId }, reply: { granted: true } };
 }
+
+/** The agent-claim workflow of an agent on a task queue: which call holds the agent, across campaigns. */
+export const AGENT_CLAIM_WORKFLOW_TYPE = 'agentClaimWorkflow';
+export const claimAgentUpdate = defineUpdate<ClaimReply, [ClaimRequest]>('claimAgent');
+export const agentClaimQuery = defineQuery<AgentClaim | null>('agentClaim');

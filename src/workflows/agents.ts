@@ -4,8 +4,7 @@
  * agents never wait on one another, and a run answers some 400 claims before it hands over.
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { type AgentClaim, claimAgent } from './agentClaims';
-import { agentClaimQuery, claimAgentUpdate } from './definitions';
+import { type AgentClaim, agentClaimQuery, claimAgent, claimAgentUpdate } from './agentClaims';
 
 /** A claim costs about five events. */
 const RUN_EVENTS = 2_000;

@@ -1,3 +1,2 @@
 export { agentClaimWorkflow } from './agents';
 export { campaignWorkflow } from './campaign';
-export { campaignNumbersWorkflow } from './numbers';

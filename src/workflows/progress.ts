@@ -1,10 +1,11 @@
-import type { AgentCounts, CampaignProgress } from '../shared/types';
-import type { NumberActivity, NumberChunks } from './definitions';
+/** What the campaign answers about itself: its progress (GET /campaigns/:id) and what the database does not know yet. */
+import type { CampaignProgress } from '../shared/types';
+import type { NumberActivity } from './messages';
 import type { CampaignState } from './state';
 
 /** The campaign as `GET /campaigns/:id` shows it: total = pending + inFlight + finished, always. */
 export function progressOf(state: CampaignState, workflowId: string): CampaignProgress {
-  const inFlight = Object.keys(state.calls).length;
+  const inFlight = state.calls.size;
   return {
     campaignId: state.campaignId,
     name: state.name,
@@ -15,35 +16,29 @@ export function progressOf(state: CampaignState, workflowId: string): CampaignPr
     inFlight,
     finished: state.finished,
     outcomes: { ...state.outcomes },
-    agents: agentCounts(state),
+    agents: { ...state.agentCounts },
     createdAt: state.createdAt,
     completedAt: state.completedAt,
   };
 }
 
-function agentCounts(state: CampaignState): AgentCounts {
-  const counts: AgentCounts = { idle: 0, onCall: 0, busy: 0, offline: 0 };
-  for (const agent of Object.values(state.agents)) {
-    if (agent.callId !== null) counts.onCall++;
-    else if (agent.status === 'unknown') counts.offline++;
-    else counts[agent.status]++;
-  }
-  return counts;
-}
-
-/** What per-number results need from the campaign itself: where the numbers are, and what the chunks do not know yet. */
-export function numberActivityOf(state: CampaignState, batches: NumberChunks[]): NumberActivity {
+/** Calls in flight and ended attempts not yet written: per-number results merge them over the database's rows. */
+export function numberActivityOf(state: CampaignState): NumberActivity {
   return {
     status: state.status,
-    closed: state.completedAt !== null,
-    total: state.total,
-    batches,
-    live: Object.values(state.calls).map(({ numberIndex, attempt, agentId, placedAt }) => ({
-      numberIndex,
-      attempt,
-      agentId,
-      placedAt,
-    })),
-    unsent: state.unsentResults ?? [],
+    live: [...state.calls.values()].map(({ numberIndex, attempt, agentId, placedAt }) => ({ numberIndex, attempt, agentId, placedAt })),
+    unsent: [...state.unsent],
   };
+}
+
+/** The Temporal UI's "Current details" of the run: the counts operators watch, as markdown. */
+export function currentDetails(p: CampaignProgress): string {
+  const outcomes = Object.entries(p.outcomes)
+    .map(([outcome, n]) => `${outcome} ${n}`)
+    .join(' · ');
+  return [
+    `**${p.status}**: ${p.finished} of ${p.total} finished, ${p.inFlight} in flight, ${p.pending} pending`,
+    `Outcomes: ${outcomes}`,
+    `Agents: ${p.agents.idle} idle, ${p.agents.onCall} on a call, ${p.agents.busy} busy, ${p.agents.offline} offline`,
+  ].join('\n\n');
 }

@@ -1,21 +1,39 @@
 /**
- * The dispatch logic as a pure reducer: (state, event) -> (new state, commands to run).
+ * The dispatch logic as a reducer: (state, event) -> commands to run, the state changed in place.
  * The workflow feeds it signals, activity results and timer firings and runs the commands; no I/O and
- * no clock here (time comes in `ctx.now`), so every rule is unit-tested without a server.
+ * no clock here (time comes in `ctx.now`), so every rule is unit-tested without a server. Each event
+ * costs what it touches: an agent listing is linear in the agents, nothing is linear in the list.
  */
-import type { AgentListing, CallLocator, CallLookup, PlaceCallInput } from '../activities/types';
+import type {
+  AgentListing,
+  CallLocator,
+  CallLookup,
+  CampaignStatusRecord,
+  Lease,
+  LeaseRequest,
+  PlaceCallInput,
+} from '../activities/types';
 import { makeCallId } from '../shared/callId';
 import {
   type AgentStatus,
   type CallStatus,
-  type CampaignStatus,
   isTerminalCallStatus,
   type Outcome,
+  OUTCOMES,
   outcomeOf,
   type TerminalCallStatus,
 } from '../shared/types';
-import { type AttemptResult, batchHolding, type NumberChunks, numbersWorkflowId } from './definitions';
-import { type AgentState, agentsFor, type CallState, type CampaignState, isClosed, numberBatches } from './state';
+import type { AttemptResult } from './messages';
+import {
+  type CallState,
+  type CampaignState,
+  emptyOutcomes,
+  isClosed,
+  isEnded,
+  MAX_CAMPAIGN_AGENTS,
+  setAgent,
+  takeAgents,
+} from './state';
 
 export type CampaignEvent =
   | { type: 'tick' }
@@ -31,110 +49,63 @@ export type CampaignEvent =
   | { type: 'callUnconfirmed'; callId: string }
   | { type: 'callLookedUp'; callId: string; lookup: CallLookup }
   | { type: 'callLookupFailed'; callId: string }
+  | { type: 'numbersLeased'; lease: Lease }
+  | { type: 'leaseFailed' }
+  | { type: 'attemptsRecorded'; results: AttemptResult[] }
+  | { type: 'recordFailed'; results: AttemptResult[] }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'cancel' }
-  /** Indices from the current total on are reserved for numbers an operator is adding. */
+  /** The API is adding numbers: the campaign stays open until it ends the reservation (or it lapses). */
   | { type: 'numbersReserved'; batchKey: string }
-  /** The reservation ends: with the batch of chunks started for it, or with none (nothing to add). */
-  | { type: 'numbersAdded'; batchKey: string; batch: NumberChunks | null };
+  /** The reservation ends; `total` is the campaign's numbers in the database after it (null: none added). */
+  | { type: 'numbersAdded'; batchKey: string; total: number | null };
 
 export type Command =
   | { type: 'placeCall'; input: PlaceCallInput }
   | { type: 'lookupCall'; callId: string; locate: CallLocator }
   | { type: 'listAgents' }
-  | { type: 'recordResults'; chunkWorkflowId: string; results: AttemptResult[] };
+  | { type: 'leaseNumbers'; request: LeaseRequest }
+  | { type: 'recordAttempts'; campaignId: string; results: AttemptResult[] }
+  | { type: 'recordStatus'; record: CampaignStatusRecord };
 
 export interface ReduceContext {
   now: number;
-  /**
-   * Where placeCall finds the number: in the inline batch of a campaign started before number
-   * chunks (put into the call's input), or in the number-chunk workflow holding it (read by the
-   * activity): those of the input's batch, then those of the batches added since.
-   */
-  numbers: { inline: readonly string[] } | { chunks: NumberChunks };
-  /** False while the workflow drains before continue-as-new: state changes, but no new work starts. */
+  /** False while the workflow drains before continue-as-new: state changes, but no new call, lease or lookup starts. */
   startWork: boolean;
-  /** Whether ended attempts are sent to their chunks (false in runs from before results were kept). */
-  recordResults?: boolean;
 }
 
-/** Ended attempts are sent to their chunks this many at a time, or once the oldest is this old. */
+/** Ended attempts are written this many at a time, or once the oldest is this old. */
 export const RESULTS_PER_SEND = 50;
 export const RESULTS_MAX_AGE_MS = 10_000;
+/** At most this many results in one recordAttempts. */
+export const RESULTS_PER_BATCH = 500;
+/** The hopper holds at most this many numbers, and a lease takes at most this many. */
+export const MAX_HOPPER = 1_000;
+export const MAX_LEASE = 500;
+/** After a lease that failed for good, the next waits this long. */
+export const LEASE_RETRY_MS = 10_000;
 /** How long a reservation for added numbers holds when the API that made it never finishes it. */
 export const ADDITION_LEASE_MS = 60_000;
 
-export interface ReduceResult {
-  state: CampaignState;
-  commands: Command[];
-}
-
-export function reduce(state: CampaignState, event: CampaignEvent, ctx: ReduceContext): ReduceResult {
-  if (isClosed(state)) return { state, commands: [] };
-  let next = applyEvent(state, event, ctx);
+export function reduce(state: CampaignState, event: CampaignEvent, ctx: ReduceContext): Command[] {
+  if (isClosed(state)) return [];
   const commands: Command[] = [];
+  applyEvent(state, event, ctx.now);
   if (ctx.startWork) {
-    if (event.type === 'tick') next = startDueChecks(next, ctx, commands);
-    next = dispatch(next, ctx, commands);
+    if (event.type === 'tick') startDueChecks(state, ctx.now, commands);
+    dispatch(state, ctx.now, commands);
+    requestLease(state, ctx.now, commands);
   }
-  next = settle(next, ctx.now);
-  return { state: sendResults(next, ctx, commands), commands };
+  sendResults(state, ctx, commands);
+  settle(state, ctx.now);
+  recordStatus(state, commands);
+  return commands;
 }
 
 /** Why a control request is refused, or null when it is allowed. */
 export function controlRefusal(state: CampaignState): string | null {
   return isEnded(state.status) ? `campaign is ${state.status}` : null;
-}
-
-function isEnded(status: CampaignStatus): boolean {
-  return status === 'completed' || status === 'cancelled' || status === 'failed';
-}
-
-function applyEvent(state: CampaignState, event: CampaignEvent, ctx: ReduceContext): CampaignState {
-  const { now } = ctx;
-  switch (event.type) {
-    case 'tick':
-      return state;
-    case 'agentsListed':
-      return applyListing(state, event.listing);
-    case 'agentsListFailed':
-      return { ...state, agentPollInFlight: false };
-    case 'agentStatus':
-      return reportAgent(state, event.agentId, event.status, observedAt(event.at, now));
-    case 'callStatus':
-      return applyCallStatus(state, event, observedAt(event.at, now), ctx);
-    case 'callPlaced':
-      return updateCall(state, event.callId, (call) =>
-        call.phase === 'placing' ? { ...call, phase: 'placed', checkDueAt: now + silenceMs(state) } : call,
-      );
-    case 'callRefused':
-      // The provider's final answer for this number: the contract says such an attempt is not retried.
-      return endCall(state, event.callId, 'failed', now, ctx, { final: true });
-    case 'callNotDialled':
-      return putBack(state, event.callId, event.agentStatus, observedAt(event.at, now), now);
-    case 'callUnconfirmed':
-      // The provider may or may not have placed it: look it up at once rather than guess.
-      return updateCall(state, event.callId, (call) => ({ ...call, phase: 'unconfirmed', checkDueAt: now }));
-    case 'callLookedUp':
-      return applyLookup(state, event.callId, event.lookup, ctx);
-    case 'callLookupFailed':
-      return updateCall(state, event.callId, (call) => ({
-        ...call,
-        lookupInFlight: false,
-        checkDueAt: now + silenceMs(state),
-      }));
-    case 'pause':
-      return state.status === 'running' ? { ...state, status: 'paused' } : state;
-    case 'resume':
-      return state.status === 'paused' ? { ...state, status: 'running' } : state;
-    case 'cancel':
-      return isEnded(state.status) ? state : cancel(state);
-    case 'numbersReserved':
-      return { ...state, addition: { batchKey: event.batchKey, first: state.total, expiresAt: now + ADDITION_LEASE_MS } };
-    case 'numbersAdded':
-      return addNumbers(state, event.batchKey, event.batch);
-  }
 }
 
 /** Why an addition of numbers is refused (to reserve: `batchKey` absent), or null when allowed. */
@@ -145,16 +116,66 @@ export function additionRefusal(state: CampaignState, now: number, batchKey?: st
   return reserved?.batchKey === batchKey ? null : 'busy';
 }
 
-function addNumbers(state: CampaignState, batchKey: string, batch: NumberChunks | null): CampaignState {
-  const { addition } = state;
-  if (!addition || addition.batchKey !== batchKey) return state;
-  if (!batch || batch.total === 0) return { ...state, addition: null };
-  return {
-    ...state,
-    addition: null,
-    total: state.total + batch.total,
-    addedBatches: [...(state.addedBatches ?? []), { ...batch, first: addition.first }],
-  };
+function applyEvent(state: CampaignState, event: CampaignEvent, now: number): void {
+  switch (event.type) {
+    case 'tick':
+      return;
+    case 'agentsListed':
+      return applyListing(state, event.listing);
+    case 'agentsListFailed':
+      state.agentPollInFlight = false;
+      return;
+    case 'agentStatus':
+      return reportAgent(state, event.agentId, event.status, observedAt(event.at, now));
+    case 'callStatus':
+      return applyCallStatus(state, event, observedAt(event.at, now), now);
+    case 'callPlaced': {
+      const call = state.calls.get(event.callId);
+      if (call?.phase === 'placing') Object.assign(call, { phase: 'placed', checkDueAt: now + silenceMs(state) });
+      return;
+    }
+    case 'callRefused':
+      // The provider's final answer for this number: the contract says such an attempt is not retried.
+      return endCall(state, event.callId, 'failed', now, { final: true });
+    case 'callNotDialled':
+      return putBack(state, event.callId, event.agentStatus, observedAt(event.at, now));
+    case 'callUnconfirmed': {
+      // The provider may or may not have placed it: look it up at once rather than guess.
+      const call = state.calls.get(event.callId);
+      if (call) Object.assign(call, { phase: 'unconfirmed', checkDueAt: now });
+      return;
+    }
+    case 'callLookedUp':
+      return applyLookup(state, event.callId, event.lookup, now);
+    case 'callLookupFailed':
+      return lookupFailed(state, event.callId, now);
+    case 'numbersLeased':
+      return takeLease(state, event.lease);
+    case 'leaseFailed':
+      Object.assign(state.lease, { inFlight: false, nextDueAt: now + LEASE_RETRY_MS });
+      return;
+    case 'attemptsRecorded':
+      return attemptsRecorded(state, event.results);
+    case 'recordFailed':
+      state.recordsInFlight--;
+      state.unsent.unshift(...event.results);
+      state.recordRetryAt = now + RESULTS_MAX_AGE_MS;
+      return;
+    case 'pause':
+      if (state.status === 'running') state.status = 'paused';
+      return;
+    case 'resume':
+      if (state.status === 'paused') state.status = 'running';
+      return;
+    case 'cancel':
+      if (!isEnded(state.status)) cancel(state);
+      return;
+    case 'numbersReserved':
+      state.addition = { batchKey: event.batchKey, expiresAt: now + ADDITION_LEASE_MS };
+      return;
+    case 'numbersAdded':
+      return numbersAdded(state, event.batchKey, event.total, now);
+  }
 }
 
 /** A peer's timestamp, trusted only as far as it is not in our future (clock skew) nor garbage. */
@@ -166,21 +187,20 @@ function silenceMs(state: CampaignState): number {
   return state.timing.callSilenceSec * 1000;
 }
 
-function applyListing(state: CampaignState, listing: AgentListing): CampaignState {
-  let next: CampaignState = { ...state, agentPollInFlight: false };
-  if (next.agentIds === null) {
-    const agentIds = listing.agents.map((a) => a.id);
+function applyListing(state: CampaignState, listing: AgentListing): void {
+  state.agentPollInFlight = false;
+  if (state.agentIds === null) {
+    const agentIds = [...new Set(listing.agents.map((a) => a.id))].slice(0, MAX_CAMPAIGN_AGENTS);
     if (agentIds.length === 0) {
-      return { ...next, status: 'failed', failureReason: 'the agent system lists no agents' };
+      state.status = 'failed';
+      state.failureReason = 'the agent system lists no agents';
+      return;
     }
-    next = { ...next, agentIds, agents: agentsFor(agentIds) };
+    takeAgents(state, agentIds);
   }
   const listed = new Map(listing.agents.map((a) => [a.id, a.status]));
-  for (const agentId of next.agentIds ?? []) {
-    // An agent the agent system no longer lists cannot take calls.
-    next = reportAgent(next, agentId, listed.get(agentId) ?? 'offline', listing.requestedAt);
-  }
-  return next;
+  // An agent the agent system no longer lists cannot take calls.
+  for (const agentId of state.agentIds!) reportAgent(state, agentId, listed.get(agentId) ?? 'offline', listing.requestedAt);
 }
 
 /**
@@ -188,307 +208,289 @@ function applyListing(state: CampaignState, listing: AgentListing): CampaignStat
  * `strictlyNewer` is for the dialer's own wrap-up assumption, which must not override a real report
  * from the same instant.
  */
-function reportAgent(
-  state: CampaignState,
-  agentId: string,
-  status: AgentStatus,
-  at: number,
-  strictlyNewer = false,
-): CampaignState {
-  const agent = state.agents[agentId];
-  if (!agent) return state;
+function reportAgent(state: CampaignState, agentId: string, status: AgentStatus, at: number, strictlyNewer = false): void {
+  const agent = state.agents.get(agentId);
+  if (!agent) return;
   const stale = strictlyNewer ? at <= agent.reportedAt : at < agent.reportedAt;
-  if (stale) return state;
-  return withAgent(state, agentId, { ...agent, status, reportedAt: at });
-}
-
-function withAgent(state: CampaignState, agentId: string, agent: AgentState): CampaignState {
-  return { ...state, agents: { ...state.agents, [agentId]: agent } };
-}
-
-function updateCall(state: CampaignState, callId: string, change: (call: CallState) => CallState): CampaignState {
-  const call = state.calls[callId];
-  if (!call) return state; // ended already, or never ours: duplicates and late deliveries are harmless
-  return { ...state, calls: { ...state.calls, [callId]: change(call) } };
+  if (stale || (agent.status === status && agent.reportedAt === at)) return;
+  setAgent(state, agentId, { ...agent, status, reportedAt: at });
 }
 
 function applyCallStatus(
   state: CampaignState,
   { callId, status, durationSec }: { callId: string; status: CallStatus; durationSec?: number },
   at: number,
-  ctx: ReduceContext,
-): CampaignState {
-  const { now } = ctx;
-  if (isTerminalCallStatus(status)) return endCall(state, callId, status, at, ctx, { durationSec });
-  return updateCall(state, callId, (call) => ({
-    ...call,
-    phase: call.phase === 'placing' ? 'placing' : 'placed',
-    status: status === 'answered' || call.status !== 'answered' ? status : call.status,
-    checkDueAt: call.phase === 'placing' ? null : now + silenceMs(state),
-  }));
+  now: number,
+): void {
+  if (isTerminalCallStatus(status)) return endCall(state, callId, status, at, { durationSec });
+  const call = state.calls.get(callId);
+  if (!call) return; // ended already, or never ours: duplicates and late deliveries are harmless
+  if (status === 'answered' || call.status !== 'answered') call.status = status;
+  if (call.phase !== 'placing') Object.assign(call, { phase: 'placed', checkDueAt: now + silenceMs(state) });
 }
 
-function applyLookup(state: CampaignState, callId: string, lookup: CallLookup, ctx: ReduceContext): CampaignState {
-  const { now } = ctx;
-  const call = state.calls[callId];
-  if (!call) return state;
-  const looked = updateCall(state, callId, (c) => ({ ...c, lookupInFlight: false }));
+function applyLookup(state: CampaignState, callId: string, lookup: CallLookup, now: number): void {
+  const call = state.calls.get(callId);
+  if (!call) return;
+  Object.assign(call, { lookupInFlight: false, lookupFailingSince: null });
   // Unknown to the provider: the call was never placed (or is gone), so the attempt failed.
-  if (!lookup.found) return endCall(looked, callId, 'failed', now, ctx);
-  if (isTerminalCallStatus(lookup.status)) {
-    return endCall(looked, callId, lookup.status, now, ctx, { durationSec: lookup.durationSec });
-  }
-  return updateCall(looked, callId, (c) => ({
-    ...c,
-    phase: 'placed',
-    status: lookup.status,
-    checkDueAt: now + silenceMs(state),
-  }));
+  if (!lookup.found) return endCall(state, callId, 'failed', now);
+  if (isTerminalCallStatus(lookup.status)) return endCall(state, callId, lookup.status, now, { durationSec: lookup.durationSec });
+  Object.assign(call, { phase: 'placed', status: lookup.status, checkDueAt: now + silenceMs(state) });
 }
 
-/** Ends an attempt: frees (or wraps up) its agent, then retries or finishes its number. */
+/**
+ * A lookup that failed after its retries is tried again later, but not forever: a call nobody can
+ * tell anything about for lookupGiveUpSec ends `failed`, final (it may still be live: never dial
+ * that number again by accident), and frees its agent.
+ */
+function lookupFailed(state: CampaignState, callId: string, now: number): void {
+  const call = state.calls.get(callId);
+  if (!call) return;
+  const since = call.lookupFailingSince ?? now;
+  if (now - since >= state.timing.lookupGiveUpSec * 1000) return endCall(state, callId, 'failed', now, { final: true });
+  Object.assign(call, { lookupInFlight: false, lookupFailingSince: since, checkDueAt: now + silenceMs(state) });
+}
+
+/** Ends an attempt: frees (or wraps up) its agent, then schedules its number's next attempt or finishes it. */
 function endCall(
   state: CampaignState,
   callId: string,
   status: TerminalCallStatus,
   at: number,
-  ctx: ReduceContext,
   { final = false, durationSec }: { final?: boolean; durationSec?: number } = {},
-): CampaignState {
-  const call = state.calls[callId];
-  if (!call) return state;
-  const released = releaseCall(state, call, { lastCallEndedAt: at });
+): void {
+  const call = state.calls.get(callId);
+  if (!call) return;
+  const freed = releaseCall(state, call, at);
   // After an answered call the agent wraps up: busy until the agent system reports idle after `at`.
-  const wrapUp = released.freed && status === 'completed';
-  const next = wrapUp ? reportAgent(released.state, call.agentId, 'busy', at, true) : released.state;
+  if (freed && status === 'completed') reportAgent(state, call.agentId, 'busy', at, true);
 
   const outcome = outcomeOf(status);
-  const retry =
-    !final && outcome !== 'answered' && call.attempt < next.settings.maxAttempts && next.status !== 'cancelled';
-  const result: AttemptResult = {
+  const retry = !final && outcome !== 'answered' && call.attempt < state.settings.maxAttempts && state.status !== 'cancelled';
+  state.unsent.push({
+    callId,
     numberIndex: call.numberIndex,
     attempt: call.attempt,
     agentId: call.agentId,
     outcome,
     final: !retry,
+    retryAt: retry ? at + state.settings.retryDelaySec * 1000 : null,
     talkSec: outcome === 'answered' && durationSec !== undefined ? durationSec : null,
     dialledAt: call.placedAt,
     endedAt: at,
-  };
-  const recorded = ctx.recordResults ? { ...next, unsentResults: [...(next.unsentResults ?? []), result] } : next;
-  if (retry) {
-    const dueAt = at + next.settings.retryDelaySec * 1000;
-    return {
-      ...recorded,
-      retries: [...next.retries, { numberIndex: call.numberIndex, attemptsMade: call.attempt, lastOutcome: outcome, dueAt }],
-    };
-  }
-  return finish(recorded, outcome, 1);
+  });
+  if (retry) state.waiting[outcome]++;
+  else finish(state, outcome);
 }
 
 /**
- * Undoes a dispatch that dialled nothing: the agent takes the status found, and the number is due
- * again at once with the same attempt, hence the same callId and Idempotency-Key (an earlier request
- * that reached the provider after all cannot become a second call).
+ * Undoes a dispatch that dialled nothing: the agent takes the status found, and the number goes back
+ * to the front of the hopper with the same attempt, hence the same callId and Idempotency-Key (an
+ * earlier request that reached the provider after all cannot become a second call).
  */
-function putBack(state: CampaignState, callId: string, agentStatus: AgentStatus, at: number, now: number): CampaignState {
-  const call = state.calls[callId];
-  if (!call) return state;
-  const next = reportAgent(releaseCall(state, call).state, call.agentId, agentStatus, at);
-  const retry = {
-    numberIndex: call.numberIndex,
-    attemptsMade: call.attempt - 1,
-    lastOutcome: call.previousOutcome ?? null,
-    dueAt: now,
-  };
-  return { ...next, retries: [...next.retries, retry] };
+function putBack(state: CampaignState, callId: string, agentStatus: AgentStatus, at: number): void {
+  const call = state.calls.get(callId);
+  if (!call) return;
+  releaseCall(state, call);
+  reportAgent(state, call.agentId, agentStatus, at);
+  const number = { numberIndex: call.numberIndex, attempt: call.attempt, previousOutcome: call.previousOutcome };
+  if (state.status !== 'cancelled') state.hopper.unshift(number);
+  // A cancelled campaign dials no more: a retry has had its last attempt, a first attempt stays pending.
+  else if (number.previousOutcome !== null) finish(state, number.previousOutcome);
 }
 
-/** The call is no longer in flight, and its agent (if still reserved for it) no longer reserved. */
-function releaseCall(
-  state: CampaignState,
-  call: CallState,
-  agentChange: Partial<AgentState> = {},
-): { state: CampaignState; freed: boolean } {
-  const calls = { ...state.calls };
-  delete calls[call.callId];
-  const next: CampaignState = { ...state, calls };
-  const agent = next.agents[call.agentId];
-  if (!agent || agent.callId !== call.callId) return { state: next, freed: false };
-  return { state: withAgent(next, call.agentId, { ...agent, ...agentChange, callId: null }), freed: true };
+/** The call is no longer in flight; its agent, if still reserved for it, is released. True if so. */
+function releaseCall(state: CampaignState, call: CallState, endedAt?: number): boolean {
+  state.calls.delete(call.callId);
+  const agent = state.agents.get(call.agentId);
+  if (!agent || agent.callId !== call.callId) return false;
+  setAgent(state, call.agentId, { ...agent, callId: null, lastCallEndedAt: endedAt ?? agent.lastCallEndedAt });
+  return true;
 }
 
-function finish(state: CampaignState, outcome: Outcome, count: number): CampaignState {
-  return {
-    ...state,
-    finished: state.finished + count,
-    outcomes: { ...state.outcomes, [outcome]: state.outcomes[outcome] + count },
-  };
+function finish(state: CampaignState, outcome: Outcome, count = 1): void {
+  state.finished += count;
+  state.outcomes[outcome] += count;
 }
 
-/** No new attempt after a cancel: a number waiting for a retry has had its last attempt. */
-function cancel(state: CampaignState): CampaignState {
-  let next: CampaignState = { ...state, status: 'cancelled', retries: [] };
-  // A number put back before any attempt ended was never dialled: it stays pending.
-  for (const retry of state.retries) if (retry.lastOutcome !== null) next = finish(next, retry.lastOutcome, 1);
-  return next;
+/** No new attempt after a cancel: a number waiting for a retry, or leased for one, has had its last attempt. */
+function cancel(state: CampaignState): void {
+  state.status = 'cancelled';
+  for (const outcome of OUTCOMES) finish(state, outcome, state.waiting[outcome]);
+  state.waiting = emptyOutcomes();
+  // A number leased for its first attempt was never dialled: it stays pending.
+  for (const number of state.hopper) if (number.previousOutcome !== null) finish(state, number.previousOutcome);
+  state.hopper = [];
 }
 
-function startDueChecks(state: CampaignState, ctx: ReduceContext, commands: Command[]): CampaignState {
-  const { now } = ctx;
-  let next = state;
+function takeLease(state: CampaignState, lease: Lease): void {
+  Object.assign(state.lease, { inFlight: false, nextDueAt: lease.nextDueAt, stale: false });
+  state.total = Math.max(state.total, lease.total);
+  // Leased as the cancel came: a retry was finished by it (with the waiting), a first attempt stays pending.
+  if (state.status === 'cancelled') return;
+  for (const number of lease.numbers) {
+    if (number.previousOutcome !== null) state.waiting[number.previousOutcome]--;
+    state.hopper.push(number);
+  }
+}
+
+function attemptsRecorded(state: CampaignState, results: readonly AttemptResult[]): void {
+  state.recordsInFlight--;
+  // The retries just written are in the database now: the next lease may take them when due.
+  for (const { retryAt } of results) {
+    if (retryAt !== null && (state.lease.nextDueAt === null || retryAt < state.lease.nextDueAt)) state.lease.nextDueAt = retryAt;
+  }
+}
+
+function numbersAdded(state: CampaignState, batchKey: string, total: number | null, now: number): void {
+  if (state.addition?.batchKey === batchKey) state.addition = null;
+  if (total === null || total <= state.total) return;
+  state.total = total;
+  state.lease.nextDueAt = Math.min(state.lease.nextDueAt ?? now, now);
+}
+
+function startDueChecks(state: CampaignState, now: number, commands: Command[]): void {
   const pollDue = now - state.lastAgentPollAt >= state.timing.agentPollSec * 1000;
   if (!state.agentPollInFlight && pollDue) {
-    next = { ...next, agentPollInFlight: true, lastAgentPollAt: now };
+    Object.assign(state, { agentPollInFlight: true, lastAgentPollAt: now });
     commands.push({ type: 'listAgents' });
   }
-  for (const call of Object.values(state.calls)) {
+  for (const call of state.calls.values()) {
     if (call.lookupInFlight || call.checkDueAt === null || call.checkDueAt > now) continue;
-    next = updateCall(next, call.callId, (c) => ({ ...c, lookupInFlight: true }));
-    const locate = { ...numberLocation(next, ctx, call.numberIndex), placedAt: call.placedAt };
-    commands.push({ type: 'lookupCall', callId: call.callId, locate });
+    call.lookupInFlight = true;
+    commands.push({ type: 'lookupCall', callId: call.callId, locate: { placedAt: call.placedAt } });
   }
-  return next;
 }
 
-/** Pairs free agents with the next numbers: due retries first, then numbers never dialled. */
-function dispatch(state: CampaignState, ctx: ReduceContext, commands: Command[]): CampaignState {
-  if (state.status !== 'running') return state;
-  const free = freeAgents(state);
-  const inFlight = Object.keys(state.calls).length;
+/** Pairs free agents (longest-waiting first) with the hopper's numbers, within maxConcurrentCalls. */
+function dispatch(state: CampaignState, now: number, commands: Command[]): void {
+  if (state.status !== 'running' || state.hopper.length === 0 || state.free.size === 0) return;
   const cap = state.settings.maxConcurrentCalls;
-  const slots = Math.min(free.length, cap === null ? Infinity : Math.max(0, cap - inFlight));
-  let next = state;
-  for (let i = 0; i < slots; i++) {
-    const picked = takeNextNumber(next, ctx.now);
-    if (!picked) break;
-    next = picked.state;
-    const agentId = free[i]!;
-    const callId = makeCallId({ campaignId: next.campaignId, numberIndex: picked.numberIndex, attempt: picked.attempt });
-    const call: CallState = {
+  const slots = Math.min(state.free.size, state.hopper.length, cap === null ? Infinity : cap - state.calls.size);
+  if (slots <= 0) return;
+  const agents = [...state.free]
+    .sort((a, b) => state.agents.get(a)!.lastCallEndedAt - state.agents.get(b)!.lastCallEndedAt || (a < b ? -1 : 1))
+    .slice(0, slots);
+  for (const agentId of agents) {
+    const { numberIndex, attempt, previousOutcome } = state.hopper.shift()!;
+    const callId = makeCallId({ campaignId: state.campaignId, numberIndex, attempt });
+    state.calls.set(callId, {
       callId,
-      numberIndex: picked.numberIndex,
-      attempt: picked.attempt,
+      numberIndex,
+      attempt,
       agentId,
       phase: 'placing',
-      ...(picked.previousOutcome ? { previousOutcome: picked.previousOutcome } : {}),
+      previousOutcome,
       status: null,
-      placedAt: ctx.now,
+      placedAt: now,
       checkDueAt: null,
       lookupInFlight: false,
-    };
-    next = withAgent({ ...next, calls: { ...next.calls, [callId]: call } }, agentId, {
-      ...next.agents[agentId]!,
-      callId,
+      lookupFailingSince: null,
     });
-    commands.push({
-      type: 'placeCall',
-      input: {
-        callId,
-        ...numberLocation(next, ctx, picked.numberIndex),
-        agentId,
-        campaignId: next.campaignId,
-      },
-    });
+    setAgent(state, agentId, { ...state.agents.get(agentId)!, callId });
+    commands.push({ type: 'placeCall', input: { callId, agentId, campaignId: state.campaignId } });
   }
-  return next;
 }
 
-function numberLocation(
-  state: CampaignState,
-  ctx: ReduceContext,
-  numberIndex: number,
-): { to: string } | { chunkWorkflowId: string } {
-  return 'inline' in ctx.numbers
-    ? { to: ctx.numbers.inline[numberIndex]! }
-    : { chunkWorkflowId: chunkWorkflowIdOf(state, ctx.numbers.chunks, numberIndex) };
+/** As many numbers as the campaign's agents can take at once (and maxConcurrentCalls allows), up to MAX_HOPPER. */
+export function hopperTarget(state: CampaignState): number {
+  const cap = state.settings.maxConcurrentCalls;
+  return Math.min(state.agentIds?.length ?? 0, cap === null ? Infinity : cap, MAX_HOPPER);
 }
 
-function chunkWorkflowIdOf(state: CampaignState, chunks: NumberChunks, numberIndex: number): string {
-  const batch = batchHolding(numberBatches(chunks, state), numberIndex);
-  if (!batch) throw new Error(`number ${numberIndex} is in no batch of campaign ${state.campaignId}`);
-  return numbersWorkflowId(state.campaignId, batch, numberIndex);
+/** Numbers in the database the campaign may still lease: never dialled, or waiting for a retry. */
+function leasable(state: CampaignState): number {
+  return state.total - state.finished - state.calls.size - state.hopper.length;
 }
 
 /**
- * Sends ended attempts to their chunks in batches (a signal is two history events): when enough
- * have gathered, when the oldest has waited long enough, and all that is left when the campaign ends.
+ * Refills the hopper when it runs short: below the free agents, or half empty. Also refreshes the
+ * total after a lapsed addition, which may have added numbers the campaign was never told of.
  */
-function sendResults(state: CampaignState, ctx: ReduceContext, commands: Command[]): CampaignState {
-  const unsent = state.unsentResults ?? [];
-  if (unsent.length === 0 || 'inline' in ctx.numbers) return state;
-  const due =
-    isClosed(state) || unsent.length >= RESULTS_PER_SEND || ctx.now - unsent[0]!.endedAt >= RESULTS_MAX_AGE_MS;
-  if (!due) return state;
-  const byChunk = new Map<string, AttemptResult[]>();
-  for (const result of unsent) {
-    const chunkWorkflowId = chunkWorkflowIdOf(state, ctx.numbers.chunks, result.numberIndex);
-    byChunk.set(chunkWorkflowId, [...(byChunk.get(chunkWorkflowId) ?? []), result]);
-  }
-  for (const [chunkWorkflowId, results] of byChunk) commands.push({ type: 'recordResults', chunkWorkflowId, results });
-  return { ...state, unsentResults: [] };
-}
-
-/** Agents the agent system reports idle, holding no call and not wrapping up; longest-waiting first. */
-export function freeAgents(state: CampaignState): string[] {
-  return (state.agentIds ?? [])
-    .filter((id) => {
-      const agent = state.agents[id];
-      return agent !== undefined && agent.status === 'idle' && agent.callId === null;
-    })
-    .sort((a, b) => state.agents[a]!.lastCallEndedAt - state.agents[b]!.lastCallEndedAt || (a < b ? -1 : 1));
-}
-
-function takeNextNumber(
-  state: CampaignState,
-  now: number,
-): { state: CampaignState; numberIndex: number; attempt: number; previousOutcome?: Outcome } | undefined {
-  let due = -1;
-  state.retries.forEach((r, i) => {
-    if (r.dueAt <= now && (due < 0 || r.dueAt < state.retries[due]!.dueAt)) due = i;
+function requestLease(state: CampaignState, now: number, commands: Command[]): void {
+  const { lease } = state;
+  if (lease.inFlight || state.agentIds === null) return;
+  const target = hopperTarget(state);
+  const short = state.hopper.length < state.free.size || state.hopper.length * 2 <= target;
+  const due = lease.nextDueAt !== null && lease.nextDueAt <= now;
+  const wanted = state.status === 'running' && short && due && leasable(state) > 0 && state.hopper.length < target;
+  if (!wanted && !lease.stale) return;
+  const count = wanted ? Math.min(MAX_LEASE, target - state.hopper.length) : 0;
+  Object.assign(lease, { inFlight: true, seq: lease.seq + 1 });
+  commands.push({
+    type: 'leaseNumbers',
+    request: { campaignId: state.campaignId, leaseId: `${state.campaignId}:${lease.seq}`, count, now },
   });
-  if (due >= 0) {
-    const retry = state.retries[due]!;
-    const retries = state.retries.filter((_, i) => i !== due);
-    const { numberIndex, attemptsMade, lastOutcome } = retry;
-    return {
-      state: { ...state, retries },
-      numberIndex,
-      attempt: attemptsMade + 1,
-      ...(lastOutcome === null ? {} : { previousOutcome: lastOutcome }),
-    };
-  }
-  if (state.nextIndex < state.total) {
-    return { state: { ...state, nextIndex: state.nextIndex + 1 }, numberIndex: state.nextIndex, attempt: 1 };
-  }
-  return undefined;
-}
-
-/** Closes the campaign once nothing is left to dial or to wait for. */
-function settle(state: CampaignState, now: number): CampaignState {
-  // A reservation nobody finished in time lapses, so it cannot hold the campaign open.
-  const next = state.addition && state.addition.expiresAt <= now ? { ...state, addition: null } : state;
-  if (Object.keys(next.calls).length > 0) return next;
-  if (isEnded(next.status)) return { ...next, completedAt: new Date(now).toISOString() };
-  // Paused or not, a batch with nothing left to dial (nor being added to) is complete.
-  const exhausted = next.nextIndex >= next.total && next.retries.length === 0 && !next.addition;
-  return exhausted ? { ...next, status: 'completed', completedAt: new Date(now).toISOString() } : next;
 }
 
 /**
- * The next moment a tick has work to do (a poll, a lookup, a retry falling due), or null if none is
- * planned. Retries already due wait for an agent to free up, which is an event of its own.
+ * Hands ended attempts to recordAttempts in batches (an activity is three history events): when
+ * enough have gathered, when the oldest has waited long enough, when a retry among them falls due
+ * soon, and whenever nothing else is under way (no call in flight, draining, the campaign ended).
+ */
+function sendResults(state: CampaignState, ctx: ReduceContext, commands: Command[]): void {
+  const { unsent } = state;
+  if (unsent.length === 0 || ctx.now < state.recordRetryAt) return;
+  const due =
+    unsent.length >= RESULTS_PER_SEND ||
+    ctx.now - unsent[0]!.endedAt >= RESULTS_MAX_AGE_MS ||
+    !ctx.startWork ||
+    state.calls.size === 0 ||
+    isEnded(state.status) ||
+    unsent.some((r) => r.retryAt !== null && r.retryAt - ctx.now <= RESULTS_MAX_AGE_MS);
+  if (!due) return;
+  while (unsent.length > 0) {
+    state.recordsInFlight++;
+    commands.push({ type: 'recordAttempts', campaignId: state.campaignId, results: unsent.splice(0, RESULTS_PER_BATCH) });
+  }
+}
+
+/** Closes the campaign once nothing is left to dial, to wait for or to write. */
+function settle(state: CampaignState, now: number): void {
+  if (state.addition && state.addition.expiresAt <= now) {
+    // A reservation nobody finished in time lapses, so it cannot hold the campaign open; the API
+    // may have written numbers under it all the same: the next lease reads the total again.
+    state.addition = null;
+    state.lease.stale = true;
+  }
+  const quiet = state.calls.size === 0 && !state.lease.inFlight && state.unsent.length === 0 && state.recordsInFlight === 0;
+  if (!quiet) return;
+  if (isEnded(state.status)) {
+    state.completedAt = new Date(now).toISOString();
+    return;
+  }
+  // Paused or not, a batch with every number finished (and none being added) is complete.
+  if (state.finished >= state.total && !state.addition && !state.lease.stale) {
+    Object.assign(state, { status: 'completed', completedAt: new Date(now).toISOString() });
+  }
+}
+
+/** The status for GET /campaigns, written when it changes, and once more with the end. */
+function recordStatus(state: CampaignState, commands: Command[]): void {
+  if (state.status === state.recordedStatus && state.completedAt === null) return;
+  state.recordedStatus = state.status;
+  state.statusVersion++;
+  const { campaignId, status, completedAt, statusVersion: version } = state;
+  commands.push({ type: 'recordStatus', record: { campaignId, status, completedAt, version } });
+}
+
+/**
+ * The next moment a tick has work to do (a poll, a lookup, a retry falling due, results to write),
+ * or null if none is planned. Numbers already due wait for an agent to free up, an event of its own.
  */
 export function nextWakeAt(state: CampaignState, now: number): number | null {
   if (isClosed(state)) return null;
-  const times: number[] = [];
-  if (!state.agentPollInFlight) times.push(state.lastAgentPollAt + state.timing.agentPollSec * 1000);
-  for (const call of Object.values(state.calls)) {
-    if (!call.lookupInFlight && call.checkDueAt !== null) times.push(call.checkDueAt);
-  }
-  if (state.status === 'running') {
-    for (const retry of state.retries) if (retry.dueAt > now) times.push(retry.dueAt);
-  }
-  if (state.addition) times.push(state.addition.expiresAt);
-  return times.length === 0 ? null : Math.min(...times);
+  let next = Infinity;
+  const at = (time: number): void => {
+    if (time < next) next = time;
+  };
+  if (!state.agentPollInFlight) at(state.lastAgentPollAt + state.timing.agentPollSec * 1000);
+  for (const call of state.calls.values()) if (!call.lookupInFlight && call.checkDueAt !== null) at(call.checkDueAt);
+  const { nextDueAt, inFlight } = state.lease;
+  if (state.status === 'running' && !inFlight && nextDueAt !== null && nextDueAt > now && leasable(state) > 0) at(nextDueAt);
+  if (state.unsent.length > 0) at(Math.max(state.unsent[0]!.endedAt + RESULTS_MAX_AGE_MS, state.recordRetryAt));
+  if (state.addition) at(state.addition.expiresAt);
+  return next === Infinity ? null : next;
 }
+

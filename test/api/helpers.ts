@@ -14,6 +14,7 @@ import { signWebhook } from '../../src/api/signature';
 import { type Config, loadConfig } from '../../src/config';
 import { workflowIdFor } from '../../src/shared/callId';
 import { AGENT_CLAIM_WORKFLOW_TYPE, type CampaignInput, type NumberChunk, numbersWorkflowId } from '../../src/workflows/definitions';
+import { freshDatabaseUrl } from '../support/database';
 import { testAddress, testConnection, testNamespace, uniqueTaskQueue } from '../support/temporal';
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -34,6 +35,7 @@ export async function testApi(env: Record<string, string> = {}, logger: Logger =
     TEMPORAL_ADDRESS: testAddress(),
     TEMPORAL_NAMESPACE: testNamespace(),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('api'),
+    DATABASE_URL: await freshDatabaseUrl(),
     ...env,
   });
   return { app: createApp({ config, client, logger }), client, config };

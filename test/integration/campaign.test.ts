@@ -2,10 +2,10 @@
  * The campaign workflow on the real dev server, driven through the real API by the simulator.
  */
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { CampaignState } from '../../src/workflows/state';
-import { type CampaignInput, numbersWorkflowId, WORKFLOW_TYPE } from '../../src/workflows/definitions';
-import { batchOf, startInput } from '../api/helpers';
+import type { CarriedState } from '../../src/workflows/carry';
+import { type CampaignInput, WORKFLOW_TYPE } from '../../src/workflows/messages';
 import { workflowIdFor } from '../../src/shared/callId';
+import { seedCampaign } from '../support/seedCampaign';
 import { eventually } from '../support/eventually';
 import { recordHistories } from '../support/histories';
 import { checkLedger, CLEAN } from '../support/ledgerChecks';
@@ -37,7 +37,7 @@ describe('a campaign end to end', () => {
     expect(dialer.simulator.ledger().calls.filter((c) => c.campaignId === 'e2e-basic')).toHaveLength(40);
 
     const handle = dialer.client.workflow.getHandle(workflowIdFor('e2e-basic'));
-    // The run closes once it has released its number chunks, a workflow task after completedAt.
+    // The run closes once it has written its final status, a workflow task after completedAt.
     const closed = async () => (await handle.describe()).status.name;
     expect(await eventually(closed, (s) => s === 'COMPLETED')).toBe('COMPLETED');
     await recordHistories(dialer.client, handle.workflowId, 'completed');
@@ -53,31 +53,28 @@ describe('a campaign end to end', () => {
     expect(await eventually(listedCompleted, (listed) => listed.length === 1)).toHaveLength(1);
   });
 
-  it('dials a batch held in several number chunks, and ends the chunks with the campaign', async () => {
+  it('keeps the numbers and their contact data in the database, none in the workflow, and writes every attempt', async () => {
     const numbers = testNumbers(12, '136');
-    // ~100 KB of contact data per row: two rows per 256 KiB chunk, so six chunks.
+    // ~100 KB of contact data per row: over a megabyte in all, none of it in Temporal.
     const csv = ['phone,note', ...numbers.map((n) => `${n},${'n'.repeat(100_000)}`)].join('\n');
-    const res = await fetch(`${dialer.apiUrl}/campaigns?campaignId=e2e-chunks`, {
+    const res = await fetch(`${dialer.apiUrl}/campaigns?campaignId=e2e-rows`, {
       method: 'POST',
       headers: { 'content-type': 'text/csv' },
       body: csv,
     });
     expect(res.status).toBe(201);
-    const input = await startInput(dialer.client, 'e2e-chunks');
-    expect(input.chunks).toMatchObject({ total: 12, perChunk: 2 });
-    const { chunks } = await batchOf(dialer.client, input);
-    expect(chunks).toHaveLength(6);
-
-    const final = await dialer.waitForEnd('e2e-chunks');
-    expect(checkLedger(dialer.simulator.ledger(), 'e2e-chunks', numbers, final)).toEqual(CLEAN);
-    const chunkStatus = () =>
-      Promise.all(
-        chunks.map(async (c) => {
-          const id = numbersWorkflowId('e2e-chunks', input.chunks!, c.first);
-          return (await dialer.client.workflow.getHandle(id).describe()).status.name;
-        }),
-      );
-    expect(await eventually(chunkStatus, (s) => s.every((n) => n === 'COMPLETED'))).toEqual(chunks.map(() => 'COMPLETED'));
+    const final = await dialer.waitForEnd('e2e-rows');
+    expect(checkLedger(dialer.simulator.ledger(), 'e2e-rows', numbers, final)).toEqual(CLEAN);
+    const history = await dialer.client.workflow.getHandle(workflowIdFor('e2e-rows')).fetchHistory();
+    const text = JSON.stringify(history);
+    expect(text.length).toBeLessThan(200_000);
+    for (const number of numbers) expect(text).not.toContain(number.slice(1));
+    const stored = await dialer.pool.query(
+      `SELECT c.phone, length(c.data->>'note') AS note, c.state, count(a.call_id)::int AS attempts
+         FROM contact c LEFT JOIN attempt a USING (campaign_id, number_index)
+        WHERE c.campaign_id = 'e2e-rows' GROUP BY c.phone, c.data, c.state, c.number_index ORDER BY c.number_index`,
+    );
+    expect(stored.rows).toEqual(numbers.map((phone) => ({ phone, note: 100_000, state: 'finished', attempts: 1 })));
   });
 
   it('is paused, resumed and cancelled by updates, and refuses control once cancelled', async () => {
@@ -192,12 +189,13 @@ describe('continue-as-new', () => {
       const input: CampaignInput = {
         campaignId: 'e2e-can',
         name: 'continue-as-new',
-        numbers,
-        settings: { maxAttempts: 1, retryDelaySec: 0, maxConcurrentCalls: null },
-        timing: { agentPollSec: 1, callSilenceSec: 5 },
+        total: numbers.length,
+        settings: { maxAttempts: 2, retryDelaySec: 0, maxConcurrentCalls: null },
+        timing: { agentPollSec: 1, callSilenceSec: 5, lookupGiveUpSec: 900 },
         createdAt: new Date().toISOString(),
         continueAsNewAfterEvents: 120,
       };
+      await seedCampaign(dialer.pool, input, numbers);
       const handle = await dialer.client.workflow.start(WORKFLOW_TYPE, {
         workflowId: workflowIdFor('e2e-can'),
         taskQueue: dialer.config.temporal.taskQueue,
@@ -205,7 +203,7 @@ describe('continue-as-new', () => {
       });
       const final = await dialer.waitForEnd('e2e-can');
       expect(final).toMatchObject({ status: 'completed', finished: 40, total: 40 });
-      expect(checkLedger(dialer.simulator.ledger(), 'e2e-can', numbers, final)).toEqual(CLEAN);
+      expect(checkLedger(dialer.simulator.ledger(), 'e2e-can', numbers, final, 2)).toEqual(CLEAN);
       const continued = (await runsOf(dialer.client, handle.workflowId))
         .filter((run) => run.status.name === 'CONTINUED_AS_NEW')
         .map((run) => run.runId);
@@ -215,8 +213,8 @@ describe('continue-as-new', () => {
         continued.map(async (runId) => {
           const history = await dialer.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
           const last = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
-          const carried = defaultPayloadConverter.fromPayload<CampaignState>(last!.input!.payloads![1]!);
-          return Object.keys(carried.calls).length;
+          const carried = defaultPayloadConverter.fromPayload<CarriedState>(last!.input!.payloads![1]!);
+          return carried.calls.length;
         }),
       );
       expect(Math.max(...carriedCalls)).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-/** Stops the run's dev server and removes its temp dir (kept with TEMPORAL_TEST_KEEP=1). */
+/** Stops the run's dev server and PostgreSQL, and removes their temp dir (kept with TEMPORAL_TEST_KEEP=1). */
 import { rm } from 'node:fs/promises';
 import type { TestRunState } from './globalSetup';
 
@@ -6,7 +6,7 @@ export default async function globalTeardown(): Promise<void> {
   const state: TestRunState | undefined = globalThis.__TEMPORAL_TEST_RUN__;
   if (!state) return;
   globalThis.__TEMPORAL_TEST_RUN__ = undefined;
-  await state.server?.stop();
+  await Promise.all([state.server?.stop(), state.postgres?.stop()]);
   if (process.env.TEMPORAL_TEST_KEEP === '1') {
     process.stderr.write(`[temporal-test] kept ${state.tmpDir}\n`);
   } else {

@@ -12,11 +12,15 @@ import { createSimulator, type Simulator, type SimulatorOptions } from '../../sr
 import type { CampaignProgress } from '../../src/shared/types';
 import { installSdkLogger } from '../../src/temporal/sdkLogger';
 import { createDialerWorker } from '../../src/worker/createWorker';
+import { openDatabase, type Pool } from '../../src/db/database';
+import { freshDatabaseUrl } from './database';
 import { eventually } from './eventually';
 
 export interface InProcessDialer {
   apiUrl: string;
   client: Client;
+  /** The dialer's own database (a fresh copy of the migrated template). */
+  pool: Pool;
   config: Config;
   simulator: Simulator;
   worker: Worker;
@@ -48,6 +52,7 @@ export async function startInProcessDialer(options: InProcessDialerOptions = {})
     TELEPHONY_BASE_URL: 'http://127.0.0.1:9', // replaced below, once the simulator listens
     AGENT_POLL_SEC: '1',
     CALL_SILENCE_SEC: '5',
+    DATABASE_URL: await freshDatabaseUrl(),
     ...options.env,
   });
   if (!runtimeInstalled) {
@@ -65,6 +70,9 @@ export async function startInProcessDialer(options: InProcessDialerOptions = {})
     const connection = await Connection.connect({ address });
     stops.push(() => connection.close());
     const client = new Client({ connection });
+    // Closed after the worker has stopped (stops run in reverse).
+    const database = openDatabase(base.database.url!, silent);
+    stops.push(() => database.close());
     // Stopped in reverse: the simulator first (no new webhooks), then the API, then the worker.
     const started: { worker?: Worker; running?: Promise<void> } = {};
     stops.push(async () => {
@@ -100,6 +108,7 @@ export async function startInProcessDialer(options: InProcessDialerOptions = {})
         agentApiBaseUrl: sim.url,
         publicBaseUrl: options.env?.PUBLIC_BASE_URL ?? api.url,
         logger: silent,
+        database: database.pool,
       },
     });
     Object.assign(started, { worker, running: worker.run() });
@@ -116,6 +125,7 @@ export async function startInProcessDialer(options: InProcessDialerOptions = {})
     return {
       apiUrl: api.url,
       client,
+      pool: database.pool,
       config,
       simulator,
       worker,

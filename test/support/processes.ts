@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { freePort } from '../../src/temporal/devServer';
+import { freshDatabaseUrl } from './database';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -97,9 +98,9 @@ export interface ProcessDialer {
   start(role: Role, ready: string): Promise<Managed>;
 }
 
-/** `env` adds to (or overrides) what every role needs: ports, URLs, a fresh secret and task queue. */
+/** `env` adds to (or overrides) what every role needs: ports, URLs, a fresh secret, task queue and database. */
 export async function processDialer(name: string, env: Record<string, string> = {}): Promise<ProcessDialer> {
-  const [apiPort, simPort] = await Promise.all([freePort(), freePort()]);
+  const [apiPort, simPort, databaseUrl] = await Promise.all([freePort(), freePort(), freshDatabaseUrl()]);
   const api = `http://127.0.0.1:${apiPort}`;
   const sim = `http://127.0.0.1:${simPort}`;
   const full: Record<string, string> = {
@@ -115,6 +116,7 @@ export async function processDialer(name: string, env: Record<string, string> = 
     SIM_TIME_SCALE: '0.01',
     AGENT_POLL_SEC: '1',
     LOG_LEVEL: 'info',
+    DATABASE_URL: databaseUrl,
     ...env,
   };
   const all: Managed[] = [];

@@ -1,0 +1,153 @@
+/**
+ * POST /campaigns: the numbers are imported in one transaction (a half-imported campaign never
+ * exists, so never dials), then the workflow is started. If the API dies between the two, the same
+ * request sent again with the same campaignId finds the import done and starts the workflow.
+ */
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Config } from '../config';
+import { type CampaignRow, completeImport, findCampaign, type ImportSummary, insertCampaign, markStarted } from '../db/campaigns';
+import { insertStaged, stageNumbers } from '../db/contacts';
+import { inTransaction, type Pool } from '../db/database';
+import type { Logger } from '../logger';
+import { workflowIdFor } from '../shared/callId';
+import type { CampaignProgress } from '../shared/types';
+import { type CampaignInput, WORKFLOW_TYPE } from '../workflows/messages';
+import { campaignAgentsKey, campaignAgentsValue, campaignStatusKey } from '../workflows/searchAttributes';
+import {
+  type CampaignCreated,
+  campaignInput,
+  generateCampaignId,
+  type NormalisedCount,
+  normalisedNumbers,
+  type NumbersRequest,
+} from './campaignRequest';
+import { ApiError } from './errors';
+import type { CampaignMeta } from './schemas';
+import { withDeadline, workflowExists } from './temporal';
+
+export interface CreationDeps {
+  client: Client;
+  pool: Pool;
+  config: Config;
+  logger: Logger;
+}
+
+/** The workflow as the client sees it: lets `start` check the argument's type. */
+type CampaignWorkflow = (input: CampaignInput) => Promise<CampaignProgress>;
+
+export const campaignExists = (campaignId: string): ApiError =>
+  new ApiError('campaign_exists', `campaign ${campaignId} already exists`);
+
+const UNIQUE_VIOLATION = '23505';
+
+/** What the Temporal UI shows for the run: a one-line summary and details, never a phone number. */
+export interface CampaignUiMetadata {
+  staticSummary: string;
+  staticDetails: string;
+}
+
+const MAX_AGENTS_LISTED = 20;
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * Built from the name, the counts, the agent ids and the settings only: the API refuses names and
+ * agent ids with phone-like digit runs, so nothing here can carry a number.
+ */
+export function campaignUiMetadata(input: CampaignInput, summary: ImportSummary): CampaignUiMetadata {
+  const { agentIds, settings } = input;
+  const agents = agentIds === undefined ? 'every listed agent' : plural(agentIds.length, 'agent');
+  const agentList =
+    agentIds === undefined
+      ? 'every agent the agent system lists at start'
+      : agentIds.slice(0, MAX_AGENTS_LISTED).join(', ') +
+        (agentIds.length > MAX_AGENTS_LISTED ? `, and ${agentIds.length - MAX_AGENTS_LISTED} more` : '');
+  const concurrency =
+    settings.maxConcurrentCalls === null ? 'one call per free agent' : `at most ${settings.maxConcurrentCalls} calls at once`;
+  return {
+    // One line, whatever whitespace the name has.
+    staticSummary: `${input.name.replace(/\s+/g, ' ')}: ${plural(summary.accepted, 'number')}, ${agents}`,
+    staticDetails: [
+      `**Campaign** \`${input.campaignId}\`, created ${input.createdAt}`,
+      `**Numbers**: ${summary.accepted} accepted, ${summary.duplicates} duplicates dropped, ${summary.rejected.length} rejected`,
+      `**Agents**: ${agentList}`,
+      `**Settings**: up to ${plural(settings.maxAttempts, 'attempt')} per number, ${settings.retryDelaySec} s apart; ${concurrency}`,
+      'Numbers and results: the dialer database (GET /campaigns/:id/calls). Live counts: *Current details* below, or the `progress` query.',
+    ].join('\n\n'),
+  };
+}
+
+/** Starts the workflow of an imported campaign; one already started (by an earlier try of the same request) is fine. */
+async function startWorkflow(client: Client, taskQueue: string, row: Pick<CampaignRow, 'input' | 'summary'>): Promise<string> {
+  const { input } = row;
+  const workflowId = workflowIdFor(input.campaignId);
+  try {
+    await withDeadline(client, () =>
+      client.workflow.start<CampaignWorkflow>(WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue,
+        args: [input],
+        ...campaignUiMetadata(input, row.summary),
+        // Phone numbers stay in the database: never in the id, memo, search attributes or UI metadata.
+        memo: { name: input.name },
+        typedSearchAttributes: [
+          { key: campaignStatusKey, value: 'running' },
+          // Set now (not by the workflow later) so agent webhooks reach the campaign from its first moment.
+          ...(input.agentIds === undefined ? [] : [{ key: campaignAgentsKey, value: campaignAgentsValue(input.agentIds) }]),
+        ],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return workflowId;
+}
+
+async function importCampaign(
+  { pool, config }: CreationDeps,
+  request: NumbersRequest<CampaignMeta>,
+  campaignId: string,
+  now: Date,
+): Promise<Pick<CampaignRow, 'input' | 'summary'>> {
+  const { meta, source } = request;
+  const input = campaignInput(campaignId, meta, config.timing, now);
+  const count: NormalisedCount = { read: 0, rejected: [] };
+  return inTransaction(pool, async (db) => {
+    const placeholder: ImportSummary = { accepted: 0, duplicates: 0, rejected: [] };
+    const row = { campaignId, name: input.name, workflowId: workflowIdFor(campaignId), createdAt: now };
+    await insertCampaign(db, { ...row, requestHash: '', input: { ...input, total: 0 }, summary: placeholder }).catch((err: unknown) => {
+      throw (err as { code?: string }).code === UNIQUE_VIOLATION ? campaignExists(campaignId) : err;
+    });
+    const staged = await stageNumbers(db, normalisedNumbers(source.rows, meta.settings.defaultRegion, count));
+    if (staged === 0) throw new ApiError('no_valid_numbers', 'no number in the request is valid', { rejected: count.rejected });
+    const { inserted, distinct } = await insertStaged(db, campaignId, 0, now);
+    const summary: ImportSummary = { accepted: inserted, duplicates: staged - distinct, rejected: count.rejected };
+    const full: CampaignInput = { ...input, total: inserted };
+    await completeImport(db, campaignId, { total: inserted, columns: source.columns, input: full, summary, requestHash: request.digest() });
+    return { input: full, summary };
+  });
+}
+
+/** The same request again for a campaign imported but not started: read it through, compare, then start. */
+async function resumeImport(existing: CampaignRow, request: NumbersRequest<CampaignMeta>): Promise<CampaignRow> {
+  if (existing.status !== 'imported') throw campaignExists(existing.campaignId);
+  for await (const _row of request.source.rows); // the digest covers the whole body
+  if (request.digest() !== existing.requestHash) throw campaignExists(existing.campaignId);
+  return existing;
+}
+
+export async function createCampaign(deps: CreationDeps, request: NumbersRequest<CampaignMeta>): Promise<CampaignCreated> {
+  const { client, pool, config, logger } = deps;
+  const now = new Date();
+  const campaignId = request.meta.campaignId ?? generateCampaignId(now);
+  const existing = request.meta.campaignId === undefined ? undefined : await findCampaign(pool, campaignId);
+  // Refused before anything is written: a campaign Temporal has that the database lost, or never had.
+  if (!existing && (await workflowExists(client, workflowIdFor(campaignId)))) throw campaignExists(campaignId);
+  const imported = existing ? await resumeImport(existing, request) : await importCampaign(deps, request, campaignId, now);
+  const workflowId = await startWorkflow(client, config.temporal.taskQueue, imported);
+  await markStarted(pool, campaignId);
+  const { accepted, duplicates, rejected } = imported.summary;
+  logger.info({ campaignId, workflowId, accepted, duplicates, rejected: rejected.length, resumed: existing !== undefined }, 'campaign started');
+  return { campaignId, workflowId, accepted, duplicates, rejected: rejected as CampaignCreated['rejected'] };
+}

@@ -1,0 +1,92 @@
+/**
+ * The dialer's own PostgreSQL database (DATABASE_URL): contacts, their schedule and every attempt.
+ * One pool per process; the schema is brought up to date by the migrations at start.
+ */
+import path from 'node:path';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+import type { Logger } from '../logger';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export interface Database {
+  pool: Pool;
+  close(): Promise<void>;
+}
+
+/** Migrations are SQL files beside this module (copied next to the build's output too). */
+export const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
+const MIGRATIONS_TABLE = 'schema_migrations';
+
+// bigint (count(*)) as a JS number: every count here fits in 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** Idle connections are few; a query waits at most 10 s for a connection before failing. */
+export function openDatabase(url: string, logger: Logger, max = 10): Database {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+  // A connection that dies while idle (the server restarted) is dropped from the pool; log it, don't crash.
+  pool.on('error', (err) => logger.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection lost'));
+  return { pool, close: () => pool.end() };
+}
+
+/** Applies the migrations not yet applied; safe to run from several processes at once (advisory lock). */
+export async function migrateDatabase(url: string, logger: Logger): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl: url,
+    dir: MIGRATIONS_DIR,
+    migrationsTable: MIGRATIONS_TABLE,
+    direction: 'up',
+    count: Infinity,
+    singleTransaction: true,
+    checkOrder: true,
+    log: () => undefined,
+  });
+  const names = applied.map((m) => m.name);
+  if (names.length > 0) logger.info({ migrations: names }, 'database migrated');
+  return names;
+}
+
+/** For process entry points: the migrations applied, or a fatal log line and exit code 1. */
+export async function migrateOrExit(url: string, logger: Logger): Promise<void> {
+  try {
+    await migrateDatabase(url, logger);
+  } catch (err) {
+    logger.fatal({ database: maskedDatabaseUrl(url), err }, 'cannot migrate the database');
+    process.exit(1);
+  }
+}
+
+/** The URL with its password masked: the only form of it that goes into logs. */
+export function maskedDatabaseUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** PostgreSQL error classes 08 (connection), 57P (shutdown, crash recovery) and 53 (resources), or a socket error. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(08|57P|53)/.test(code)) return true;
+    if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)) return true;
+    if (/Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(e.message)) return true;
+  }
+  return false;
+}
