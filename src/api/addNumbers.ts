@@ -38,14 +38,14 @@ export async function addNumbers(
       if (!campaign) throw campaignNotFound(campaignId);
       const staged = await stageNumbers(db, normalisedNumbers(request.source.rows, request.meta.defaultRegion, count));
       if (staged === 0) throw new ApiError('no_valid_numbers', 'no number in the request is valid', { rejected: count.rejected });
-      const { inserted, distinct, alreadyHeld } = await insertStaged(db, campaignId, campaign.total, new Date());
+      const { inserted, alreadyHeld } = await insertStaged(db, campaignId, campaign.total, new Date());
       const total = campaign.total + inserted;
       await completeImport(db, campaignId, { total, columns: request.source.columns });
       return {
         campaignId,
         workflowId: workflowIdFor(campaignId),
         accepted: inserted,
-        duplicates: staged - distinct,
+        duplicates: staged - inserted - alreadyHeld.length,
         alreadyInCampaign: alreadyHeld.map(({ index, phone }) => ({ index, value: phone })),
         total,
       };

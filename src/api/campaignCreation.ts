@@ -121,8 +121,8 @@ async function importCampaign(
     });
     const staged = await stageNumbers(db, normalisedNumbers(source.rows, meta.settings.defaultRegion, count));
     if (staged === 0) throw new ApiError('no_valid_numbers', 'no number in the request is valid', { rejected: count.rejected });
-    const { inserted, distinct } = await insertStaged(db, campaignId, 0, now);
-    const summary: ImportSummary = { accepted: inserted, duplicates: staged - distinct, rejected: count.rejected };
+    const { inserted } = await insertStaged(db, campaignId, 0, now);
+    const summary: ImportSummary = { accepted: inserted, duplicates: staged - inserted, rejected: count.rejected };
     const full: CampaignInput = { ...input, total: inserted };
     await completeImport(db, campaignId, { total: inserted, columns: source.columns, input: full, summary, requestHash: request.digest() });
     return { input: full, summary };

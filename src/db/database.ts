@@ -30,8 +30,27 @@ export function openDatabase(url: string, logger: Logger, max = 10): Database {
   return { pool, close: () => pool.end() };
 }
 
-/** Applies the migrations not yet applied; safe to run from several processes at once (advisory lock). */
+/** node-pg-migrate refuses at once, rather than wait, while another process holds its lock. */
+const LOCK_WAIT_MS = 60_000;
+const isLockHeld = (err: unknown): boolean => err instanceof Error && /Another migration is already running/.test(err.message);
+
+/**
+ * Applies the migrations not yet applied. Several processes may start at once (a worker and an API):
+ * one migrates under node-pg-migrate's advisory lock, the others wait for it, then find nothing to do.
+ */
 export async function migrateDatabase(url: string, logger: Logger): Promise<string[]> {
+  const giveUpAt = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return await migrateOnce(url, logger);
+    } catch (err) {
+      if (!isLockHeld(err) || Date.now() > giveUpAt) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+async function migrateOnce(url: string, logger: Logger): Promise<string[]> {
   const applied = await runner({
     databaseUrl: url,
     dir: MIGRATIONS_DIR,

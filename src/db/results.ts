@@ -60,14 +60,15 @@ function storedNumber(r: Row): StoredNumber {
 }
 
 function resultsQuery(campaignId: string, from: number, filter: StoredFilter, limit: number | null): { text: string; values: unknown[] } {
-  const values: unknown[] = [campaignId, from, filter.alwaysInclude];
+  const values: unknown[] = [campaignId, from];
   const conditions: string[] = [];
   if (filter.finished !== undefined) conditions.push(filter.finished ? "c.state = 'finished'" : "c.state <> 'finished'");
   if (filter.outcome !== undefined) {
     values.push(filter.outcome);
     conditions.push(`c.last_outcome = $${values.length}`);
   }
-  const filtered = conditions.length === 0 ? '' : `AND ((${conditions.join(' AND ')}) OR c.number_index = ANY($3::int[]))`;
+  if (conditions.length > 0) values.push(filter.alwaysInclude);
+  const filtered = conditions.length === 0 ? '' : `AND ((${conditions.join(' AND ')}) OR c.number_index = ANY($${values.length}::int[]))`;
   if (limit !== null) values.push(limit);
   return {
     text: `SELECT c.number_index, c.phone, c.data, c.state, c.attempts, c.last_outcome,

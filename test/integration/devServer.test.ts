@@ -9,12 +9,8 @@ import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
 import { isTemporalReachable, startDevServer, type DevServer } from '../../src/temporal/devServer';
-import {
-  campaignAgentsKey,
-  campaignStatusKey,
-  SEARCH_ATTRIBUTE_REGISTRATIONS,
-  WORKFLOW_TYPE,
-} from '../../src/workflows/definitions';
+import { WORKFLOW_TYPE } from '../../src/workflows/messages';
+import { campaignAgentsKey, campaignStatusKey, SEARCH_ATTRIBUTE_REGISTRATIONS } from '../../src/workflows/searchAttributes';
 import { testAddress, testConnection, testNamespace, uniqueTaskQueue, uniqueWorkflowId } from '../support/temporal';
 
 /** `CampaignAgents=KeywordList` → ['CampaignAgents', 'KEYWORD_LIST']. */

@@ -10,7 +10,7 @@ import type { PlaceCallResult } from '../../src/activities/types';
 import { workflowIdFor } from '../../src/shared/callId';
 import { agentClaimer, agentClaimWorkflowId } from '../../src/worker/agentClaimer';
 import { agentClaimWorkflow } from '../../src/workflows/agents';
-import { agentClaimQuery } from '../../src/workflows/definitions';
+import { agentClaimQuery } from '../../src/workflows/agentClaims';
 import { eventually } from '../support/eventually';
 import { recordHistories } from '../support/histories';
 import { runsOf } from '../support/temporal';
@@ -25,8 +25,9 @@ async function notDialled(client: Client, campaignId: string): Promise<number> {
   return (history.events ?? []).filter((event) => {
     const payload = event.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
     if (!payload) return false;
-    const result = defaultPayloadConverter.fromPayload<PlaceCallResult | object>(payload);
-    return 'agentUnavailable' in result;
+    // recordCampaignStatus completes with no result.
+    const result = defaultPayloadConverter.fromPayload<PlaceCallResult | object | undefined>(payload);
+    return result !== undefined && 'agentUnavailable' in result;
   }).length;
 }
 
