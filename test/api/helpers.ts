@@ -1,6 +1,8 @@
 /**
  * Shared by the API tests: an app wired to the run's real Temporal server on a task queue no worker
- * polls (so nothing runs the campaigns), signed webhook requests, and history/visibility checks.
+ * polls (so nothing runs the campaigns) and to a database of its own (a fresh copy of the migrated
+ * template), signed webhook requests, history/visibility checks, and readers of what the API wrote
+ * to the database.
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -13,7 +15,10 @@ import { createApp } from '../../src/api/app';
 import { signWebhook } from '../../src/api/signature';
 import { type Config, loadConfig } from '../../src/config';
 import { workflowIdFor } from '../../src/shared/callId';
-import { AGENT_CLAIM_WORKFLOW_TYPE, type CampaignInput, type NumberChunk, numbersWorkflowId } from '../../src/workflows/definitions';
+import { type CampaignRow, findCampaign } from '../../src/db/campaigns';
+import { openDatabase, type Pool } from '../../src/db/database';
+import { AGENT_CLAIM_WORKFLOW_TYPE } from '../../src/workflows/agentClaims';
+import type { CampaignInput } from '../../src/workflows/messages';
 import { freshDatabaseUrl } from '../support/database';
 import { testAddress, testConnection, testNamespace, uniqueTaskQueue } from '../support/temporal';
 
@@ -23,6 +28,18 @@ export interface TestApi {
   app: express.Express;
   client: Client;
   config: Config;
+  /** The API's own database, to read what it wrote. */
+  pool: Pool;
+}
+
+const pools: Pool[] = [];
+if (typeof afterAll === 'function') afterAll(() => Promise.all(pools.splice(0).map((pool) => pool.end())));
+
+/** A pool on a database of its own (or on `url`), closed after the test file. */
+export async function testPool(url?: string): Promise<Pool> {
+  const { pool } = openDatabase(url ?? (await freshDatabaseUrl()), silentLogger);
+  pools.push(pool);
+  return pool;
 }
 
 /**
@@ -38,7 +55,8 @@ export async function testApi(env: Record<string, string> = {}, logger: Logger =
     DATABASE_URL: await freshDatabaseUrl(),
     ...env,
   });
-  return { app: createApp({ config, client, logger }), client, config };
+  const pool = await testPool(config.database.url);
+  return { app: createApp({ config, client, pool, logger }), client, config, pool };
 }
 
 /** Split in two, so that the hex never holds 9 digits in a row (refused as a possible phone number). */
@@ -93,19 +111,33 @@ export function startInput(client: Client, campaignId: string): Promise<Campaign
   return startArgument<CampaignInput>(client, workflowIdFor(campaignId));
 }
 
-/** The batch as the campaign's number-chunk workflows hold it, read from their start inputs. */
-export async function batchOf(
-  client: Client,
-  input: CampaignInput,
-): Promise<{ numbers: string[]; contacts: Array<Record<string, string>> | undefined; chunks: NumberChunk[] }> {
-  const { chunks } = input;
-  if (!chunks) throw new Error(`campaign ${input.campaignId} has no number chunks`);
-  const ids = Array.from({ length: Math.ceil(chunks.total / chunks.perChunk) }, (_, k) =>
-    numbersWorkflowId(input.campaignId, chunks, k * chunks.perChunk),
+/**
+ * The campaign's numbers as the database holds them (its contact rows), in index order, with their
+ * contact data (undefined when no row has any). Indices are checked to run 0, 1, 2... without a gap.
+ */
+export async function storedNumbers(
+  pool: Pool,
+  campaignId: string,
+): Promise<{ numbers: string[]; contacts: Array<Record<string, string>> | undefined }> {
+  const { rows } = await pool.query<{ number_index: number; phone: string; data: Record<string, string> | null }>(
+    'SELECT number_index, phone, data FROM contact WHERE campaign_id = $1 ORDER BY number_index',
+    [campaignId],
   );
-  const held = await Promise.all(ids.map((id) => startArgument<NumberChunk>(client, id)));
-  const contacts = held.some((c) => c.contacts) ? held.flatMap((c) => c.contacts ?? []) : undefined;
-  return { numbers: held.flatMap((c) => c.numbers), contacts, chunks: held };
+  const gaps = rows.filter((r, i) => r.number_index !== i).map((r) => r.number_index);
+  expect(gaps).toEqual([]);
+  const contacts = rows.some((r) => r.data !== null) ? rows.map((r) => r.data ?? {}) : undefined;
+  return { numbers: rows.map((r) => r.phone), contacts };
+}
+
+/** The campaign's row (undefined: the database has no such campaign). */
+export function campaignRow(pool: Pool, campaignId: string): Promise<CampaignRow | undefined> {
+  return findCampaign(pool, campaignId);
+}
+
+/** Contact rows the database holds for a campaign id. */
+export async function contactCount(pool: Pool, campaignId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*) AS n FROM contact WHERE campaign_id = $1', [campaignId]);
+  return rows[0]!.n;
 }
 
 export interface ReceivedSignal {

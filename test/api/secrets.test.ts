@@ -3,15 +3,15 @@
  * real worker (against a fake provider and agent system) with API_KEY, WEBHOOK_SECRET and
  * TELEPHONY_API_KEY set to recognisable random values. Then:
  * - no secret appears anywhere in the workflow history, activity inputs included;
- * - the workflow id, memo and search attributes hold no phone number (the numbers themselves live
- *   in the workflow input, which is how the workflow holds them);
+ * - the workflow id, memo and search attributes hold no phone number, and neither does the history
+ *   (the numbers live in the dialer's database; placeCall reads them from there);
+ * - the database holds the numbers, and no secret;
  * - what the API and the worker logged holds no number unmasked, and no secret.
  * Also: ids, names and agent ids that could be phone numbers are refused before anything starts.
  */
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createActivities } from '../../src/activities';
-import { numberDirectory } from '../../src/worker/numberDirectory';
 import { createLogger } from '../../src/logger';
 import { workflowIdFor } from '../../src/shared/callId';
 import { containsPhoneNumber, maskPhoneNumbers } from '../../src/shared/mask';
@@ -19,6 +19,7 @@ import { eventually } from '../support/eventually';
 import { createTestWorker } from '../support/temporal';
 import {
   campaignExists,
+  campaignRow,
   expectInvalidFields,
   nationalNumber,
   postWebhook,
@@ -105,7 +106,7 @@ describe('a campaign run from start to end', () => {
         publicBaseUrl: config.publicBaseUrl,
         logger: createLogger('worker', 'trace', { write: (line: string) => workerLog.push(line) }),
         fetch: fakeFetch,
-        numbers: numberDirectory(api.client),
+        database: api.pool,
       }),
     });
 
@@ -144,7 +145,7 @@ describe('a campaign run from start to end', () => {
     const history = await api.client.workflow.getHandle(workflowIdFor(campaignId)).fetchHistory();
     const text = readableJson(history);
     // The decoding works (the name is readable), and the numbers are not there at all: the
-    // number-chunk workflows hold them, and placeCall reads them from there.
+    // database holds them, and placeCall reads them from there.
     expect(text).toContain('Privacy check');
     for (const n of NUMBERS) expect(text).not.toContain(n);
     const activityInputs = (history.events ?? []).flatMap((event) => {
@@ -158,6 +159,26 @@ describe('a campaign run from start to end', () => {
         for (const activity of activityInputs) expect(activity.input).not.toContain(form);
       }
     }
+  });
+
+  it('keeps the numbers and their attempts in the database, with no secret there', async () => {
+    const { rows: contacts } = await api.pool.query<{ phone: string; state: string; attempts: number }>(
+      'SELECT phone, state, attempts FROM contact WHERE campaign_id = $1 ORDER BY number_index',
+      [campaignId],
+    );
+    expect(contacts).toEqual(NUMBERS.map((n) => ({ phone: `+86${n}`, state: 'finished', attempts: 1 })));
+    const { rows: attempts } = await api.pool.query<{ call_id: string; outcome: string }>(
+      'SELECT call_id, outcome FROM attempt WHERE campaign_id = $1 ORDER BY number_index',
+      [campaignId],
+    );
+    expect(attempts).toEqual(placed.map((callId) => ({ call_id: callId, outcome: 'no-answer' })));
+    const dump = JSON.stringify(
+      await Promise.all(
+        ['campaign', 'contact', 'attempt'].map(async (table) => (await api.pool.query(`SELECT * FROM ${table}`)).rows),
+      ),
+    );
+    expect(dump).toContain('Privacy check');
+    for (const secret of Object.values(SECRETS)) for (const form of secretForms(secret)) expect(dump).not.toContain(form);
   });
 
   it('keeps phone numbers out of the workflow id, memo and search attributes', async () => {
@@ -216,6 +237,8 @@ describe('ids, names and agent ids that could be phone numbers', () => {
     expect(problem?.message).toMatch(/9 or more digits in a row, which could be a phone number/);
     expect(await campaignExists(api.client, campaignId)).toBe(false);
     expect(await campaignExists(api.client, 'promo-13800138000')).toBe(false);
+    expect(await campaignRow(api.pool, campaignId)).toBeUndefined();
+    expect(await campaignRow(api.pool, 'promo-13800138000')).toBeUndefined();
   });
 
   it('400 for the same in CSV query parameters', async () => {

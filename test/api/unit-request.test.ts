@@ -1,14 +1,27 @@
-/** Request shaping, status mapping and error mapping: pure functions, no server. */
+/** Request reading and shaping, status mapping and error mapping: no server, no database. */
 import { TypedSearchAttributes } from '@temporalio/common';
 import { runningCampaignsQuery, visibilityString } from '../../src/api/agentCampaigns';
 import { campaignStatusOf } from '../../src/api/campaignList';
-import { campaignFormat, generateCampaignId, prepareCampaign, readCampaignRequest } from '../../src/api/campaignRequest';
+import { Readable } from 'node:stream';
+import type { Request } from 'express';
+import {
+  campaignFormat,
+  campaignInput,
+  generateCampaignId,
+  keepBodyDigest,
+  MAX_NUMBERS,
+  type NormalisedCount,
+  normalisedNumbers,
+  readCampaignRequest,
+} from '../../src/api/campaignRequest';
 import { ApiError, toApiError } from '../../src/api/errors';
-import { isCampaignId } from '../../src/api/schemas';
+import { type CampaignMeta, isCampaignId } from '../../src/api/schemas';
+import type { StagedNumber } from '../../src/db/contacts';
 import { CAMPAIGN_ID_PATTERN } from '../../src/shared/callId';
-import { ANY_AGENT, campaignAgentsValue, campaignStatusKey } from '../../src/workflows/definitions';
+import { ANY_AGENT, campaignAgentsValue, campaignStatusKey } from '../../src/workflows/searchAttributes';
+import { MAX_CAMPAIGN_AGENTS } from '../../src/workflows/state';
 
-const timing = { agentPollSec: 5, callSilenceSec: 60 };
+const timing = { agentPollSec: 5, callSilenceSec: 60, lookupGiveUpSec: 900 };
 
 describe('campaignFormat', () => {
   it.each([
@@ -43,55 +56,170 @@ describe('generateCampaignId', () => {
   });
 });
 
-describe('readCampaignRequest + prepareCampaign', () => {
-  it('turns a CSV request into the workflow input, contacts aligned with accepted numbers', () => {
-    const request = readCampaignRequest('csv', 'phone,name\n13800138000,Li\nbad,X\n13800138001,Wang\n', {
-      campaignId: 'c1',
-      defaultRegion: 'cn',
-      agentIds: 'a1,a2',
-    });
+/** Just enough of an Express request for readCampaignRequest: JSON already parsed (with its digest), or CSV as a stream. */
+function jsonRequest(body: unknown, raw = JSON.stringify(body)): Request {
+  const req = { get: () => 'application/json', body, query: {} } as unknown as Request;
+  keepBodyDigest(req, undefined, Buffer.from(raw));
+  return req;
+}
+
+function csvRequest(csv: string, query: Record<string, string>): Request {
+  return Object.assign(Readable.from([Buffer.from(csv)]), { get: () => 'text/csv; charset=utf-8', query }) as unknown as Request;
+}
+
+async function readRows<T>(rows: AsyncIterable<T>): Promise<T[]> {
+  const read: T[] = [];
+  for await (const row of rows) read.push(row);
+  return read;
+}
+
+const meta = (overrides: Partial<CampaignMeta> = {}): CampaignMeta => ({
+  settings: { defaultRegion: 'CN', maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null },
+  ...overrides,
+});
+
+describe('campaignInput', () => {
+  it('is the workflow input but the count of numbers: settings without the region, the timing, no number', () => {
     const now = new Date('2030-01-01T00:00:00Z');
-    const chunks = { total: 2, perChunk: 5000, batchKey: expect.stringMatching(/^[0-9a-f]{8}$/) };
-    expect(prepareCampaign(request, timing, now)).toEqual({
-      input: {
-        campaignId: 'c1',
-        name: 'c1',
-        chunks,
-        agentIds: ['a1', 'a2'],
-        settings: { maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null },
-        timing,
-        createdAt: '2030-01-01T00:00:00.000Z',
-      },
-      // The numbers and their contacts go to the number-chunk workflows, not into the input.
-      batch: {
-        chunks,
-        slices: [
-          {
-            campaignId: 'c1',
-            first: 0,
-            numbers: ['+8613800138000', '+8613800138001'],
-            contacts: [{ name: 'Li' }, { name: 'Wang' }],
-          },
-        ],
-      },
-      summary: {
-        campaignId: 'c1',
-        accepted: 2,
-        duplicates: 0,
-        rejected: [{ index: 1, value: 'bad', reason: 'not_a_number' }],
-      },
+    const input = campaignInput('c1', meta({ agentIds: ['a1', 'a2'] }), timing, now);
+    expect(input).toEqual({
+      campaignId: 'c1',
+      name: 'c1',
+      agentIds: ['a1', 'a2'],
+      settings: { maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null },
+      timing,
+      createdAt: '2030-01-01T00:00:00.000Z',
+    });
+    expect(campaignInput('c1', meta({ name: 'Spring' }), timing, now)).not.toHaveProperty('agentIds');
+    expect(campaignInput('c1', meta({ name: 'Spring' }), timing, now).name).toBe('Spring');
+  });
+});
+
+describe('normalisedNumbers', () => {
+  const rowsOf = async function* (values: Array<string | { value: string; contact: Record<string, string> }>) {
+    for (const v of values) yield typeof v === 'string' ? { value: v } : v;
+  };
+
+  it('yields the valid numbers in E.164 with their request index and contact; notes the invalid ones; leaves duplicates to the database', async () => {
+    const count: NormalisedCount = { read: 0, rejected: [] };
+    const staged = await readRows(
+      normalisedNumbers(rowsOf([{ value: '13800138000', contact: { name: 'Li' } }, 'bad', '+86 138 0013 8000', '13800138001']), 'CN', count),
+    );
+    expect(staged).toEqual([
+      { index: 0, phone: '+8613800138000', contact: { name: 'Li' } },
+      { index: 2, phone: '+8613800138000' },
+      { index: 3, phone: '+8613800138001' },
+    ]);
+    expect(count).toEqual({ read: 4, rejected: [{ index: 1, value: 'bad', reason: 'not_a_number' }] });
+  });
+
+  it(`takes exactly ${MAX_NUMBERS} rows, and refuses the next one with 413 payload_too_large as it streams in`, async () => {
+    // Empty values: counted like any row, rejected at once, so a million of them take a moment only.
+    async function* empties(n: number) {
+      for (let i = 0; i < n; i++) yield { value: '' };
+    }
+    const atLimit: NormalisedCount = { read: 0, rejected: [] };
+    await expect(readRows(normalisedNumbers(empties(MAX_NUMBERS), 'CN', atLimit))).resolves.toEqual([]);
+    expect(atLimit.read).toBe(MAX_NUMBERS);
+
+    const over: NormalisedCount = { read: 0, rejected: [] };
+    let yielded = 0;
+    async function* validThenEmpty() {
+      yield { value: '13800138000' };
+      yielded++;
+      for (let i = 1; i <= MAX_NUMBERS; i++) {
+        yield { value: '' };
+        yielded++;
+      }
+      throw new Error('read past the row that is over the limit');
+    }
+    const staged: StagedNumber[] = [];
+    const reading = (async () => {
+      for await (const number of normalisedNumbers(validThenEmpty(), 'CN', over)) staged.push(number);
+    })();
+    await expect(reading).rejects.toMatchObject({
+      code: 'payload_too_large',
+      status: 413,
+      message: expect.stringContaining(String(MAX_NUMBERS)),
+      details: { limit: MAX_NUMBERS, received: MAX_NUMBERS + 1 },
+    });
+    // Refused at the row past the limit: the ones before it went through.
+    expect(staged).toEqual([{ index: 0, phone: '+8613800138000' }]);
+    expect(yielded).toBe(MAX_NUMBERS);
+  });
+});
+
+describe('readCampaignRequest', () => {
+  it(`JSON: ${MAX_NUMBERS} numbers are taken, one more is refused with 413 before any is read`, async () => {
+    const exactly = await readCampaignRequest(jsonRequest({ numbers: Array.from({ length: MAX_NUMBERS }, () => '1') }));
+    expect(exactly.meta.settings).toEqual({ maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null });
+    await expect(readCampaignRequest(jsonRequest({ numbers: Array.from({ length: MAX_NUMBERS + 1 }, () => '1') }))).rejects.toMatchObject({
+      code: 'payload_too_large',
+      details: { limit: MAX_NUMBERS, received: MAX_NUMBERS + 1 },
     });
   });
 
-  it('accepts agent lists too long for the CampaignAgents search attribute, which then says any agent', () => {
+  it('JSON: the numbers as rows, no columns; the digest is that of the raw body', async () => {
+    const body = { numbers: ['13800138000', 'x'], settings: { defaultRegion: 'CN' } };
+    const request = await readCampaignRequest(jsonRequest(body));
+    expect(request.source.columns).toEqual([]);
+    expect(await readRows(request.source.rows)).toEqual([{ value: '13800138000' }, { value: 'x' }]);
+    expect(request.digest()).toBe((await readCampaignRequest(jsonRequest(body))).digest());
+    expect(request.digest()).not.toBe((await readCampaignRequest(jsonRequest(body, `${JSON.stringify(body)} `))).digest());
+  });
+
+  it('CSV: settings from the query, rows with their contact data; the digest covers the query and the body', async () => {
+    const csv = 'phone,name\n13800138000,Li\nbad,X\n';
+    const query = { campaignId: 'c1', defaultRegion: 'cn', agentIds: 'a1,a2', maxAttempts: '2' };
+    const digestOf = async (text: string, q: Record<string, string>): Promise<string> => {
+      const request = await readCampaignRequest(csvRequest(text, q));
+      await readRows(request.source.rows);
+      return request.digest();
+    };
+    const request = await readCampaignRequest(csvRequest(csv, query));
+    expect(request.meta).toEqual({
+      campaignId: 'c1',
+      name: undefined,
+      agentIds: ['a1', 'a2'],
+      settings: { defaultRegion: 'CN', maxAttempts: 2, retryDelaySec: 300, maxConcurrentCalls: null },
+    });
+    expect(request.source.columns).toEqual(['name']);
+    expect(await readRows(request.source.rows)).toEqual([
+      { value: '13800138000', contact: { name: 'Li' } },
+      { value: 'bad', contact: { name: 'X' } },
+    ]);
+    const digest = request.digest();
+    expect(await digestOf(csv, query)).toBe(digest);
+    expect(await digestOf(csv, { ...query, maxAttempts: '3' })).not.toBe(digest);
+    expect(await digestOf(`${csv}13800138001,Wang\n`, query)).not.toBe(digest);
+  });
+
+  it('CSV: bad query parameters are refused before the body is read', async () => {
+    await expect(readCampaignRequest(csvRequest('phone\n13800138000\n', { maxAttempts: 'two' }))).rejects.toMatchObject({
+      code: 'invalid_request',
+      details: { fields: [expect.objectContaining({ field: 'maxAttempts' })] },
+    });
+  });
+
+  it('accepts agent lists too long for the CampaignAgents search attribute, which then says any agent', async () => {
     // Long ids, but no 9-digit run: such ids are refused (they could be phone numbers).
     const agentIds = Array.from({ length: 100 }, (_, i) => `agent-${String(i).padStart(3, '0')}-${'x'.repeat(12)}`);
-    const { meta } = readCampaignRequest('json', { numbers: ['+8613800138000'], agentIds }, {});
-    expect(meta.agentIds).toEqual(agentIds);
+    const { meta: read } = await readCampaignRequest(jsonRequest({ numbers: ['+8613800138000'], agentIds }));
+    expect(read.agentIds).toEqual(agentIds);
     expect(campaignAgentsValue(agentIds)).toEqual([ANY_AGENT]);
     expect(campaignAgentsValue(agentIds.slice(0, 10))).toEqual(agentIds.slice(0, 10));
     // An agent id from the agent system that looks like a phone number is not published either.
     expect(campaignAgentsValue(['a1', 'ext-13800138000'])).toEqual([ANY_AGENT]);
+  });
+
+  it(`refuses more than ${MAX_CAMPAIGN_AGENTS} agents, naming agentIds`, async () => {
+    const agentIds = Array.from({ length: MAX_CAMPAIGN_AGENTS + 1 }, (_, i) => `agent-${i}`);
+    await expect(readCampaignRequest(jsonRequest({ numbers: ['+8613800138000'], agentIds }))).rejects.toMatchObject({
+      code: 'invalid_request',
+      details: { fields: [expect.objectContaining({ field: 'agentIds', message: expect.stringContaining(String(MAX_CAMPAIGN_AGENTS)) })] },
+    });
+    const { meta: read } = await readCampaignRequest(jsonRequest({ numbers: ['+8613800138000'], agentIds: agentIds.slice(1) }));
+    expect(read.agentIds).toHaveLength(MAX_CAMPAIGN_AGENTS);
   });
 });
 
@@ -150,6 +278,24 @@ describe('toApiError', () => {
       const grpc = Object.assign(new Error('grpc'), { code, details: '', metadata: {} });
       const wrapped = new Error('Failed to start Workflow', { cause: grpc });
       expect(toApiError(wrapped)).toMatchObject({ status: 503, code: 'temporal_unavailable' });
+    }
+  });
+
+  it.each([
+    ['a connection failure (class 08)', { code: '08006' }],
+    ['a server shutting down (57P01)', { code: '57P01' }],
+    ['too many connections (53300)', { code: '53300' }],
+    ['a refused socket', { code: 'ECONNREFUSED' }],
+    ['a pool that found no connection in time', { message: 'timeout exceeded when trying to connect' }],
+  ])('maps an unreachable database (%s), also along the cause chain, to 503 database_unavailable', (_what, fields: { code?: string; message?: string }) => {
+    const pgError = Object.assign(new Error(fields.message ?? 'database'), fields);
+    expect(toApiError(pgError)).toMatchObject({ status: 503, code: 'database_unavailable' });
+    expect(toApiError(new Error('import failed', { cause: pgError }))).toMatchObject({ status: 503, code: 'database_unavailable' });
+  });
+
+  it('keeps other database errors (a unique violation, a syntax error) behind 500 internal_error', () => {
+    for (const code of ['23505', '42601']) {
+      expect(toApiError(Object.assign(new Error('database'), { code }))).toMatchObject({ status: 500, code: 'internal_error' });
     }
   });
 

@@ -13,6 +13,8 @@ import { bridgeToAgentTwiml } from '../../src/activities/twilioProvider';
 import type { PlaceCallInput } from '../../src/activities/types';
 import { type RunningApi, startApi } from '../../src/api/main';
 import { type Config, loadConfig } from '../../src/config';
+import { type Database, openDatabase } from '../../src/db/database';
+import { freshDatabaseUrl } from '../support/database';
 import { workflowIdFor } from '../../src/shared/callId';
 import type { CampaignProgress } from '../../src/shared/types';
 import { freePort } from '../../src/temporal/devServer';
@@ -41,6 +43,7 @@ let config: Config;
 let api: RunningApi;
 let worker: Worker;
 let running: Promise<void>;
+let database: Database;
 
 beforeAll(async () => {
   standIn = await startTwilioStandIn({
@@ -69,14 +72,16 @@ beforeAll(async () => {
     AGENT_API_BASE_URL: standIn.url,
     AGENT_POLL_SEC: '1',
     CALL_SILENCE_SEC: '2',
+    DATABASE_URL: await freshDatabaseUrl(),
   });
+  database = openDatabase(config.database.url!, silent);
   api = await startApi(config, silent);
   worker = await createDialerWorker({
     connection: await testNativeConnection(),
     namespace: testNamespace(),
     taskQueue: config.temporal.taskQueue,
     workflowBundlePath: process.env.TEMPORAL_TEST_BUNDLE!,
-    activities: activityDepsFrom(config, silent),
+    activities: activityDepsFrom(config, silent, database.pool),
   });
   running = worker.run();
 });
@@ -85,6 +90,7 @@ afterAll(async () => {
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await running;
   await api?.stop();
+  await database?.close();
   await standIn?.stop();
 });
 

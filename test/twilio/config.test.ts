@@ -1,9 +1,14 @@
 /** TELEPHONY_PROVIDER=twilio in the configuration: what is required, what is refused, and the wiring it gives. */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import pg from 'pg';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../../src/config';
 import { activityDepsFrom } from '../../src/worker/createWorker';
+
+/** Never queried: these tests only read the dependencies' shape. */
+const idlePool = new pg.Pool();
+afterAll(() => idlePool.end());
 
 const TWILIO = {
   TELEPHONY_PROVIDER: 'twilio',
@@ -33,7 +38,7 @@ it('gives the Twilio settings, with the default agent address, and never the bui
   });
   expect(config.telephony.provider).toBe('twilio');
   expect(config.builtInSimulator).toBe(false);
-  const deps = activityDepsFrom(config, pino({ level: 'silent' }));
+  const deps = activityDepsFrom(config, pino({ level: 'silent' }), idlePool);
   expect(deps.twilio).toEqual(config.twilio);
   expect(deps.telephonyBaseUrl).toBeUndefined();
 });
@@ -41,7 +46,7 @@ it('gives the Twilio settings, with the default agent address, and never the bui
 it('has no Twilio settings with the http provider, even when TWILIO_* variables are set', () => {
   const config = loadConfig({ TWILIO_AUTH_TOKEN: 'token', TELEPHONY_BASE_URL: 'http://provider.example.com' });
   expect(config.twilio).toBeUndefined();
-  expect(activityDepsFrom(config, pino({ level: 'silent' }))).toMatchObject({ telephonyBaseUrl: 'http://provider.example.com' });
+  expect(activityDepsFrom(config, pino({ level: 'silent' }), idlePool)).toMatchObject({ telephonyBaseUrl: 'http://provider.example.com' });
 });
 
 it.each(['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'])('refuses twilio without %s, naming it', (variable) => {

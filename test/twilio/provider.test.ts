@@ -5,10 +5,13 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
-import { createActivities, type NumberDirectory, type TwilioSettings } from '../../src/activities';
+import { createActivities, type TwilioSettings } from '../../src/activities';
+import { openDatabase, type Database } from '../../src/db/database';
+import { freshDatabaseUrl } from '../support/database';
+import { seedCampaign } from '../support/seedCampaign';
 import { bridgeToAgentTwiml, TWILIO_CLOCK_SLACK_MS } from '../../src/activities/twilioProvider';
 import { contractStatusOf, TWILIO_CALL_STATUSES } from '../../src/activities/twilioStatus';
-import type { CallLocator, DialerActivities } from '../../src/activities/types';
+import type { DialerActivities } from '../../src/activities/types';
 import { type StandInCall, startTwilioStandIn, type TwilioStandIn } from './standIn';
 
 const settings = {
@@ -18,7 +21,7 @@ const settings = {
   agentAddress: 'client:{agentId}',
 };
 const to = '+8613800138000';
-const input = { callId: 'c1.0.1', to, agentId: 'a1', campaignId: 'c1' };
+const input = { callId: 'c1.0.1', agentId: 'a1', campaignId: 'c1' };
 
 let standIn: TwilioStandIn;
 let logLines: string[] = [];
@@ -27,7 +30,9 @@ const logger = pino(
   { write: (line: string) => void logLines.push(line) },
 );
 
-function activitiesWith(overrides: Partial<TwilioSettings> = {}, extra: { numbers?: NumberDirectory } = {}): DialerActivities {
+let database: Database;
+
+function activitiesWith(overrides: Partial<TwilioSettings> = {}): DialerActivities {
   return createActivities({
     twilio: { ...settings, apiBaseUrl: standIn.url, ...overrides },
     agentApiBaseUrl: standIn.url,
@@ -35,18 +40,35 @@ function activitiesWith(overrides: Partial<TwilioSettings> = {}, extra: { number
     publicBaseUrl: 'http://127.0.0.1:9',
     logger,
     requestTimeoutMs: 2000,
-    ...extra,
+    database: database.pool,
   });
 }
 
 let activities: DialerActivities;
 
+/** A campaign `campaignId` whose number `index` is `number` (the others are fillers). */
+async function seed(campaignId: string, index: number, number: string): Promise<void> {
+  const numbers = Array.from({ length: index + 1 }, (_, i) => (i === index ? number : `+8613900000${String(i).padStart(3, '0')}`));
+  const timing = { agentPollSec: 5, callSilenceSec: 60, lookupGiveUpSec: 900 };
+  const settings = { maxAttempts: 1, retryDelaySec: 0, maxConcurrentCalls: null };
+  await seedCampaign(database.pool, { campaignId, name: campaignId, total: numbers.length, settings, timing, createdAt: new Date().toISOString() }, numbers);
+}
+
 beforeAll(async () => {
+  // The numbers calls dial are read from the database.
+  database = openDatabase(await freshDatabaseUrl(), pino({ level: 'silent' }));
+  await seed('c1', 0, to);
+  await seed('c7', 7, to);
+  // A number Twilio refuses (the API would have, but the provider is tested on its own).
+  await seed('bad', 0, '+861380013800099999');
   // Calls ring for a minute: long enough for every test to see them live.
   standIn = await startTwilioStandIn({ ...settings, agents: ['a1'], ringMs: 60_000 });
   activities = activitiesWith();
 });
-afterAll(() => standIn.stop());
+afterAll(async () => {
+  await standIn.stop();
+  await database.close();
+});
 beforeEach(() => {
   standIn.calls.length = 0;
   standIn.requests.length = 0;
@@ -103,7 +125,7 @@ describe('placeCall', () => {
   });
 
   it("takes a 4xx as Twilio refusing the call, with a masked reason (it goes into the workflow history)", async () => {
-    const result = await placeCall(1, 0, { ...input, to: '+861380013800099999' });
+    const result = await placeCall(1, 0, { ...input, callId: 'bad.0.1', campaignId: 'bad' });
     expect(result).toEqual({ placed: false, httpStatus: 400, reason: expect.stringContaining('Twilio error 21211') });
     expect(JSON.stringify(result)).not.toContain('1380013800099999');
     expect((result as { reason: string }).reason).toContain('86**************99');
@@ -128,6 +150,7 @@ describe('placeCall', () => {
       agentApiBaseUrl: standIn.url,
       publicBaseUrl: 'http://127.0.0.1:9',
       logger,
+      database: database.pool,
     });
     await expect(placeCall(1, 0, input, unreachable)).rejects.toThrow(/Twilio calls.create failed/);
   });
@@ -176,7 +199,7 @@ describe('placeCall', () => {
     standIn.loseNextCreateAnswer();
     await expect(placeCall()).rejects.toThrow();
     await placeCall(2, 1000);
-    await placeCall(1, 0, { ...input, to: '+861380013800099999' });
+    await placeCall(1, 0, { ...input, callId: 'bad.0.1', campaignId: 'bad' });
     expect(logLines.length).toBeGreaterThanOrEqual(3);
     expect(logLines.join('\n')).not.toMatch(/13800138000|1380013800099999/);
   });
@@ -196,37 +219,29 @@ describe('getCallStatus (a call found by its number and the time it was decided)
     ['canceled', 'canceled'],
   ] as const)('maps Twilio %s to %s', async (twilioStatus, status) => {
     const call = standIn.addCall({ to, status: twilioStatus });
-    await expect(activities.getCallStatus('c1.0.1', { to, placedAt: at(call) })).resolves.toEqual({ found: true, status });
+    await expect(activities.getCallStatus('c1.0.1', { placedAt: at(call) })).resolves.toEqual({ found: true, status });
   });
 
   it('gives the duration of an ended call, and finds the newest call of the attempt', async () => {
     standIn.addCall({ to, status: 'no-answer', duration: 0, dateCreated: new Date(Date.now() - 120_000) });
     const call = standIn.addCall({ to, status: 'completed', duration: 42 });
-    const found = await activities.getCallStatus('c1.0.2', { to, placedAt: at(call) });
+    const found = await activities.getCallStatus('c1.0.2', { placedAt: at(call) });
     expect(found).toEqual({ found: true, status: 'completed', durationSec: 42 });
   });
 
-  it('reads the number of a chunked batch from its number-chunk workflow', async () => {
-    const numbers: NumberDirectory = {
-      numberAt: jest.fn(async (chunkWorkflowId: string, index: number) => {
-        expect({ chunkWorkflowId, index }).toEqual({ chunkWorkflowId: 'chunk-wf', index: 7 });
-        return to;
-      }),
-    };
+  it('reads the number of the call from the database', async () => {
     const call = standIn.addCall({ to, status: 'busy', duration: 0 });
-    const locate: CallLocator = { chunkWorkflowId: 'chunk-wf', placedAt: at(call) };
-    await expect(activitiesWith({}, { numbers }).getCallStatus('c1.7.1', locate)).resolves.toEqual({
+    await expect(activities.getCallStatus('c7.7.1', { placedAt: at(call) })).resolves.toEqual({
       found: true,
       status: 'busy',
       durationSec: 0,
     });
-    expect(numbers.numberAt).toHaveBeenCalledTimes(1);
   });
 
   it('is not found when Twilio has no call to the number since the decision (beyond the clock slack)', async () => {
     standIn.addCall({ to, status: 'completed', dateCreated: new Date(Date.now() - TWILIO_CLOCK_SLACK_MS - 2000) });
     standIn.addCall({ to: '+8613800138999', status: 'ringing' });
-    await expect(activities.getCallStatus('c1.0.1', { to, placedAt: Date.now() })).resolves.toEqual({ found: false });
+    await expect(activities.getCallStatus('c1.0.1', { placedAt: Date.now() })).resolves.toEqual({ found: false });
   });
 
   it('cannot look a call up without its locator, and says so without a retry', async () => {
@@ -235,7 +250,7 @@ describe('getCallStatus (a call found by its number and the time it was decided)
 
   it('throws when Twilio answers with an error, so that the lookup is retried', async () => {
     standIn.failLists(1, 503);
-    await expect(activities.getCallStatus('c1.0.1', { to, placedAt: Date.now() })).rejects.toThrow(/calls.list failed/);
+    await expect(activities.getCallStatus('c1.0.1', { placedAt: Date.now() })).rejects.toThrow(/calls.list failed/);
   });
 });
 

@@ -5,6 +5,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { type ActivityDeps, createActivities, isRetryableStatus, STALE_PLACEMENT_MS } from '../../src/activities';
 import type { DialerActivities } from '../../src/activities/types';
+import { openDatabase, type Database } from '../../src/db/database';
+import { freshDatabaseUrl } from '../support/database';
+import { seedCampaign } from '../support/seedCampaign';
 
 interface Seen {
   method: string;
@@ -19,8 +22,24 @@ let reply: { status: number; body: unknown } = { status: 200, body: {} };
 /** Replies by path, for the few tests that need the agent system and the provider to differ. */
 let replyByPath: Record<string, { status: number; body: unknown }> = {};
 let activities: DialerActivities;
+let database: Database;
+const TO = '+8613800138000';
 
 beforeAll(async () => {
+  // The number a call dials is read from the database: campaign c1 holds TO at index 0.
+  database = openDatabase(await freshDatabaseUrl(), pino({ level: 'silent' }));
+  await seedCampaign(
+    database.pool,
+    {
+      campaignId: 'c1',
+      name: 'c1',
+      total: 1,
+      settings: { maxAttempts: 1, retryDelaySec: 0, maxConcurrentCalls: null },
+      timing: { agentPollSec: 5, callSilenceSec: 60, lookupGiveUpSec: 900 },
+      createdAt: new Date().toISOString(),
+    },
+    [TO],
+  );
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -44,16 +63,20 @@ function activitiesWith(extra: Pick<ActivityDeps, 'agentClaims'>): DialerActivit
     agentApiBaseUrl: `${url}/agent-system`,
     publicBaseUrl: 'https://dialer.example.com',
     logger: pino({ level: 'silent' }),
+    database: database.pool,
     ...extra,
   });
 }
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await database.close();
+});
 beforeEach(() => {
   seen = [];
   replyByPath = {};
 });
 
-const input = { callId: 'c1.0.1', to: '+8613800138000', agentId: 'a1', campaignId: 'c1' };
+const input = { callId: 'c1.0.1', agentId: 'a1', campaignId: 'c1' };
 
 /** Runs placeCall as Temporal would: a prompt first attempt unless the test says otherwise. */
 function placeCall(attempt = 1, scheduledMsAgo = 0, from: DialerActivities = activities) {
@@ -76,6 +99,7 @@ describe('placeCall', () => {
     expect(seen[0]!.headers.authorization).toBe('Bearer provider-key');
     expect(JSON.parse(seen[0]!.body)).toEqual({
       ...input,
+      to: TO,
       statusCallbackUrl: 'https://dialer.example.com/webhooks/call-status',
     });
   });

@@ -134,7 +134,14 @@ function busyFloor(agentCount: number): CampaignState {
   run.send({ type: 'tick' });
   for (const callId of run.lookups.splice(0)) run.send({ type: 'callLookupFailed', callId });
   run.list(() => 'idle');
+  // The batch was sent again once its back-off passed, and failed again: it is carried.
+  for (const results of run.records.splice(0)) run.send({ type: 'recordFailed', results });
+  expect(state.unsent).toHaveLength(RESULTS_PER_SEND);
   expect(run.leases).toEqual([]);
+  // The hopper refills once half empty; the worst case carries it full, of retries.
+  for (let i = 0; state.hopper.length < hopperTarget(state); i++) {
+    state.hopper.push({ numberIndex: 1_900_000 + i, attempt: 3, previousOutcome: 'no-answer' });
+  }
   expect(state).toMatchObject({ agentPollInFlight: false, recordsInFlight: 0 });
   return state;
 }

@@ -9,7 +9,7 @@ import { serveMetrics } from '../../src/metrics/server';
 import { callsPlaced, dispatchLatency, type PlaceCallResultLabel } from '../../src/metrics/worker';
 import { placeCallResultLabel, withPlaceCallMetrics } from '../../src/worker/placeCallMetrics';
 
-const input: PlaceCallInput = { callId: 'c1.0.1', to: '+8613800138000', agentId: 'a1', campaignId: 'c1' };
+const input: PlaceCallInput = { callId: 'c1.0.1', agentId: 'a1', campaignId: 'c1' };
 
 async function placedCount(result: PlaceCallResultLabel): Promise<number> {
   const { values } = await callsPlaced.get();
