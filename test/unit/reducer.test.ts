@@ -116,7 +116,10 @@ class Campaign {
     for (const c of this.last) {
       if (c.type === 'placeCall') this.placed.push(c.input);
       if (c.type === 'leaseNumbers') this.leases.push(c.request);
-      if (c.type === 'recordAttempts') this.recordBatches.push(c.results), this.unanswered.push(c.results);
+      if (c.type === 'recordAttempts') {
+        this.recordBatches.push(c.results);
+        this.unanswered.push(c.results);
+      }
       if (c.type === 'recordStatus') this.statusRecords.push(c.record);
     }
     return this.last;
