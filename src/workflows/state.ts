@@ -17,7 +17,7 @@ import type {
   Outcome,
   OutcomeCounts,
 } from '../shared/types';
-import type { AttemptResult } from './messages';
+import type { AttemptResult, CampaignInput } from './messages';
 
 /** Most agents one campaign takes: its state stays bounded, and so do its agent listings. */
 export const MAX_CAMPAIGN_AGENTS = 5_000;
@@ -113,15 +113,8 @@ export interface CampaignState {
   statusVersion: number;
 }
 
-export interface CampaignStart {
-  campaignId: string;
-  name: string;
-  total: number;
-  agentIds?: string[];
-  settings: CampaignSettings;
-  timing: CampaignTiming;
-  createdAt: string;
-}
+/** What a campaign starts from: its input, less how often it hands over. */
+export type CampaignStart = Omit<CampaignInput, 'continueAsNewAfterEvents'>;
 
 export function emptyOutcomes(): OutcomeCounts {
   return { answered: 0, 'no-answer': 0, busy: 0, failed: 0, canceled: 0 };
