@@ -10,7 +10,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -165,10 +166,40 @@ function embeddedBinaries(): Promise<Binaries> {
         throw new Error(`cannot make ${link}, which ${pkg}'s install script makes: run \`npm rebuild ${pkg}\``, { cause: err });
       }
     }
-    const bin = path.join(packageDir, 'native', 'bin');
+    const bin = path.join(await reachableNative(packageDir), 'bin');
     return { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
   })();
   return binaries;
+}
+
+/** Whether other users may pass through every directory from the root down to `dir`. */
+async function traversableByOthers(dir: string): Promise<boolean> {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (((await stat(at)).mode & 0o001) === 0) return false;
+    if (path.dirname(at) === at) return true;
+  }
+}
+
+/**
+ * The package's native/ directory, where the server's user can run it. As root the server runs as
+ * `postgres`, which cannot reach a checkout under a private directory (mktemp -d, /root): then the
+ * binaries are copied once to the shared temp dir (into a fresh directory, renamed into place whole).
+ */
+async function reachableNative(packageDir: string): Promise<string> {
+  const native = path.join(packageDir, 'native');
+  if (process.getuid?.() !== 0 || (await traversableByOthers(native))) return native;
+  const { version } = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  const shared = path.join(tmpdir(), `campaign-dialer-postgres-${process.platform}-${process.arch}-${version}`);
+  if (existsSync(path.join(shared, 'bin', 'postgres'))) return shared;
+  const copying = `${shared}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await cp(native, copying, { recursive: true, verbatimSymlinks: true });
+  await chmod(copying, 0o755);
+  await rename(copying, shared).catch(async (err: unknown) => {
+    // Another process put its copy in place first: use that one.
+    await rm(copying, { recursive: true, force: true });
+    if (!existsSync(path.join(shared, 'bin', 'postgres'))) throw err;
+  });
+  return shared;
 }
 
 /** PostgreSQL refuses to run as root: as root, it runs as the user `postgres`, made when missing (containers). */
