@@ -101,11 +101,13 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
 
 /** PostgreSQL error classes 08 (connection), 57P (shutdown, crash recovery) and 53 (resources), or a socket error. */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
+  // Not `instanceof Error`: socket errors come from Node's own realm, which a sandbox (jest) does not share.
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown };
     if (typeof code === 'string' && /^(08|57P|53)/.test(code)) return true;
     if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)) return true;
-    if (/Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(e.message)) return true;
+    if (typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect/i.test(message)) return true;
+    e = cause;
   }
   return false;
 }
