@@ -93,9 +93,11 @@ export function campaignsRouter(deps: AppDeps): Router {
     const campaignId = campaignIdParam(req);
     try {
       const handle = client.workflow.getHandle(workflowIdFor(campaignId));
-      const [progress, execution] = await withDeadline(client, () =>
-        Promise.all([handle.query(progressQuery), handle.describe()]),
-      );
+      // Each RPC tracked on its own, so that stop waits for the second even when the first has failed.
+      const [progress, execution] = await Promise.all([
+        withDeadline(client, () => handle.query(progressQuery)),
+        withDeadline(client, () => handle.describe()),
+      ]);
       // Terminated or cancelled from the Temporal UI, the workflow never got to say it has ended.
       const endedOutside = progress.completedAt === null && execution.status.name !== 'RUNNING';
       res.json(
