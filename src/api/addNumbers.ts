@@ -28,16 +28,22 @@ export async function addNumbers(
   campaignId: string,
   request: NumbersRequest<{ defaultRegion?: CountryCode }>,
 ): Promise<NumbersAdded> {
+  const count: NormalisedCount = { read: 0, rejected: [] };
+  // Read up to the first valid number before touching the campaign: a request without one changes nothing.
+  const numbers = normalisedNumbers(request.source.rows, request.meta.defaultRegion, count);
+  const first = await numbers.next();
+  if (first.done) throw new ApiError('no_valid_numbers', 'no number in the request is valid', { rejected: count.rejected });
   const batchKey = randomBytes(4).toString('hex');
   await updateCampaign(client, campaignId, reserveNumbersUpdate, { batchKey });
-  const count: NormalisedCount = { read: 0, rejected: [] };
   let added: Omit<NumbersAdded, 'total' | 'rejected'> & { total: number };
   try {
     added = await inTransaction(pool, async (db) => {
       const campaign = await findCampaign(db, campaignId, true);
       if (!campaign) throw campaignNotFound(campaignId);
-      const staged = await stageNumbers(db, normalisedNumbers(request.source.rows, request.meta.defaultRegion, count));
-      if (staged === 0) throw new ApiError('no_valid_numbers', 'no number in the request is valid', { rejected: count.rejected });
+      const staged = await stageNumbers(db, (async function* all() {
+        yield first.value;
+        yield* numbers;
+      })());
       const { inserted, alreadyHeld } = await insertStaged(db, campaignId, campaign.total, new Date());
       const total = campaign.total + inserted;
       await completeImport(db, campaignId, { total, columns: request.source.columns });

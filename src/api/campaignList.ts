@@ -1,10 +1,12 @@
 /** GET /campaigns from the database, newest first; and a campaign's status as Temporal shows an execution. */
-import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { type Client, type WorkflowExecutionInfo, WorkflowNotFoundError } from '@temporalio/client';
 import type { Pool } from '../db/database';
 import { listCampaigns as listStoredCampaigns } from '../db/campaigns';
 import { workflowIdFor } from '../shared/callId';
 import { CAMPAIGN_STATUSES, type CampaignStatus } from '../shared/types';
 import { campaignStatusKey } from '../workflows/searchAttributes';
+import { isTemporalUnavailable } from './errors';
+import { withDeadline } from './temporal';
 
 /** The list answers with at most this many campaigns (the newest). */
 export const MAX_LISTED_CAMPAIGNS = 1000;
@@ -53,6 +55,24 @@ export function summaryOf(info: WorkflowExecutionInfo): CampaignSummary {
   };
 }
 
-export function listCampaigns(pool: Pool): Promise<CampaignSummary[]> {
-  return listStoredCampaigns(pool, MAX_LISTED_CAMPAIGNS);
+/**
+ * The database's list; a campaign it shows live is checked against Temporal, since one terminated
+ * from the Temporal UI never got to write its end (those only: ended campaigns need no RPC). With
+ * Temporal down, the list still answers from the database.
+ */
+export async function listCampaigns(pool: Pool, client: Client): Promise<CampaignSummary[]> {
+  const stored = await listStoredCampaigns(pool, MAX_LISTED_CAMPAIGNS);
+  return Promise.all(
+    stored.map(async (campaign) => {
+      if (campaign.status !== 'running' && campaign.status !== 'paused') return campaign;
+      try {
+        const execution = await withDeadline(client, () => client.workflow.getHandle(campaign.workflowId).describe());
+        return execution.status.name === 'RUNNING' ? campaign : { ...campaign, status: campaignStatusOf(execution) };
+      } catch (err) {
+        // Gone from Temporal (past its retention), or Temporal down: the database's word stands.
+        if (err instanceof WorkflowNotFoundError || isTemporalUnavailable(err)) return campaign;
+        throw err;
+      }
+    }),
+  );
 }

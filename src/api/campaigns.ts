@@ -86,7 +86,7 @@ export function campaignsRouter(deps: AppDeps): Router {
   });
 
   router.get('/', async (_req, res) => {
-    res.json(await listCampaigns(pool));
+    res.json(await listCampaigns(pool, client));
   });
 
   router.get('/:id', async (req, res) => {
