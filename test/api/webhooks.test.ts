@@ -26,7 +26,10 @@ async function startCampaign(agentIds?: string[]): Promise<string> {
   return campaignId;
 }
 
-/** Visibility is eventually consistent: waits until it shows what the test needs. */
+/**
+ * Visibility is eventually consistent: waits until it shows what the test needs. Up to 30 s, since a
+ * heavy suite beside this one (the 200-agent retry campaign) can hold the dev server's visibility back.
+ */
 async function runningCampaignsWith(agentId: string, ready: (workflowIds: string[]) => boolean): Promise<void> {
   const list = async () => {
     const ids: string[] = [];
@@ -34,7 +37,7 @@ async function runningCampaignsWith(agentId: string, ready: (workflowIds: string
     for await (const info of api.client.workflow.list({ query })) ids.push(info.workflowId);
     return ids;
   };
-  expect(ready(await eventually(list, ready))).toBe(true);
+  expect(ready(await eventually(list, ready, 30_000))).toBe(true);
 }
 
 const signals = (campaignId: string): Promise<ReceivedSignal[]> =>
