@@ -114,10 +114,16 @@ export async function startInProcessDialer(options: InProcessDialerOptions = {})
     Object.assign(started, { worker, running: worker.run() });
 
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${api.url}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
+      const send = () =>
+        fetch(`${api.url}${path}`, {
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      // A pooled keep-alive connection the server closed while idle resets on reuse: send once more, on a new one.
+      const res = await send().catch((err: unknown) => {
+        if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw err;
+        return send();
       });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
