@@ -5,6 +5,7 @@
  */
 import type { LeasedNumber } from '../activities/types';
 import type { AgentStatus, CallStatus, Outcome } from '../shared/types';
+import type { AttemptResult } from './messages';
 import { type AgentState, type CallPhase, type CampaignState, setAgent, unknownAgent } from './state';
 
 /** [id, status, reportedAt, lastCallEndedAt]; whether the agent holds a call is read from `calls`. */
@@ -13,8 +14,10 @@ type CarriedAgent = [string, AgentStatus | 'unknown', number, number];
 type CarriedCall = [number, number, string, CallPhase, CallStatus | null, number, number | null, Outcome | null, number | null];
 /** [numberIndex, attempt, previousOutcome]. */
 type CarriedNumber = [number, number, Outcome | null];
+/** [numberIndex, attempt, agentId, outcome, final, retryAt, talkSec, dialledAt, endedAt]. */
+type CarriedResult = [number, number, string, Outcome, boolean, number | null, number | null, number, number];
 
-type Core = Omit<CampaignState, 'calls' | 'agentIds' | 'agents' | 'free' | 'agentCounts' | 'hopper'>;
+type Core = Omit<CampaignState, 'calls' | 'agentIds' | 'agents' | 'free' | 'agentCounts' | 'hopper' | 'unsent'>;
 
 export interface CarriedState {
   core: Core;
@@ -22,6 +25,8 @@ export interface CarriedState {
   agents: CarriedAgent[] | null;
   calls: CarriedCall[];
   hopper: CarriedNumber[];
+  /** Ended attempts not yet written: those of the calls that ended while the run drained, among others. */
+  unsent: CarriedResult[];
 }
 
 export const CARRY_BASE_BYTES = 32 * 1024;
@@ -29,7 +34,7 @@ export const CARRY_BYTES_PER_AGENT = 200;
 
 /** Taken once the run has drained: no activity is in flight, so no lookup nor poll is either. */
 export function packState(state: CampaignState): CarriedState {
-  const { calls, agentIds, agents, free: _free, agentCounts: _counts, hopper, ...core } = state;
+  const { calls, agentIds, agents, free: _free, agentCounts: _counts, hopper, unsent, ...core } = state;
   return {
     core,
     agents:
@@ -51,6 +56,7 @@ export function packState(state: CampaignState): CarriedState {
       c.lookupFailingSince,
     ]),
     hopper: hopper.map((n) => [n.numberIndex, n.attempt, n.previousOutcome]),
+    unsent: unsent.map((r) => [r.numberIndex, r.attempt, r.agentId, r.outcome, r.final, r.retryAt, r.talkSec, r.dialledAt, r.endedAt]),
   };
 }
 
@@ -63,6 +69,20 @@ export function unpackState(carried: CarriedState, callIdOf: (numberIndex: numbe
     agentCounts: { idle: 0, onCall: 0, busy: 0, offline: 0 },
     calls: new Map(),
     hopper: carried.hopper.map(([numberIndex, attempt, previousOutcome]): LeasedNumber => ({ numberIndex, attempt, previousOutcome })),
+    unsent: carried.unsent.map(
+      ([numberIndex, attempt, agentId, outcome, final, retryAt, talkSec, dialledAt, endedAt]): AttemptResult => ({
+        callId: callIdOf(numberIndex, attempt),
+        numberIndex,
+        attempt,
+        agentId,
+        outcome,
+        final,
+        retryAt,
+        talkSec,
+        dialledAt,
+        endedAt,
+      }),
+    ),
   };
   const holding = new Map<string, string>();
   for (const [numberIndex, attempt, agentId, phase, status, placedAt, checkDueAt, previousOutcome, lookupFailingSince] of carried.calls) {

@@ -71,7 +71,7 @@ export type Command =
 
 export interface ReduceContext {
   now: number;
-  /** False while the workflow drains before continue-as-new: state changes, but no new call, lease or lookup starts. */
+  /** False while the workflow drains before continue-as-new: state changes, but no call, lease, lookup or write starts. */
   startWork: boolean;
 }
 
@@ -427,15 +427,17 @@ function requestLease(state: CampaignState, now: number, commands: Command[]): v
 /**
  * Hands ended attempts to recordAttempts in batches (an activity is three history events): when
  * enough have gathered, when the oldest has waited long enough, when a retry among them falls due
- * soon, and whenever nothing else is under way (no call in flight, draining, the campaign ended).
+ * soon, and whenever nothing else is under way (no call in flight, the campaign ended).
+ * While the run drains they wait and are carried (at most one per call): a write started for each call
+ * ending during the drain would keep an activity in flight as long as calls end, and the drain going.
  */
 function sendResults(state: CampaignState, ctx: ReduceContext, commands: Command[]): void {
   const { unsent } = state;
   if (unsent.length === 0 || ctx.now < state.recordRetryAt) return;
+  if (!ctx.startWork && !isEnded(state.status)) return;
   const due =
     unsent.length >= RESULTS_PER_SEND ||
     ctx.now - unsent[0]!.endedAt >= RESULTS_MAX_AGE_MS ||
-    !ctx.startWork ||
     state.calls.size === 0 ||
     isEnded(state.status) ||
     unsent.some((r) => r.retryAt !== null && r.retryAt - ctx.now <= RESULTS_MAX_AGE_MS);

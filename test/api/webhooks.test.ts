@@ -26,10 +26,7 @@ async function startCampaign(agentIds?: string[]): Promise<string> {
   return campaignId;
 }
 
-/**
- * Visibility is eventually consistent: waits until it shows what the test needs. Up to 30 s, since a
- * heavy suite beside this one (the 200-agent retry campaign) can hold the dev server's visibility back.
- */
+/** Visibility is eventually consistent: waits until it shows what the test needs. */
 async function runningCampaignsWith(agentId: string, ready: (workflowIds: string[]) => boolean): Promise<void> {
   const list = async () => {
     const ids: string[] = [];
@@ -199,7 +196,12 @@ describe('POST /webhooks/agent-status', () => {
     const without = await startCampaign(['a2']);
     const ended = await startCampaign([agent]);
     await api.client.workflow.getHandle(workflowIdFor(ended)).terminate('test');
-    await runningCampaignsWith(agent, (ids) => ids.length === 2);
+    // Other suites' campaigns that take every agent ('*') match too: look only at this test's own.
+    const [first, second] = withAgent.map(workflowIdFor);
+    await runningCampaignsWith(
+      agent,
+      (ids) => ids.includes(first!) && ids.includes(second!) && !ids.includes(workflowIdFor(without)) && !ids.includes(workflowIdFor(ended)),
+    );
 
     const timestamp = '2030-01-02T03:04:05.678Z';
     await postWebhook(api.app, '/webhooks/agent-status', agentReport(agent, 'busy', timestamp), { secret }).expect(204);

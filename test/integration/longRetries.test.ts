@@ -1,7 +1,7 @@
 /**
  * Retries a day apart wait in the database, not in the workflow: 2,000 numbers on 200 agents, mostly
  * unanswered, with maxAttempts 3 and retryDelaySec 86,400. Through all the first attempts the campaign
- * continues as new several times, and every state it carries stays under 32 KiB + 200 B per agent.
+ * continues as new more than once, and every state it carries stays under 32 KiB + 200 B per agent.
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import { workflowIdFor } from '../../src/shared/callId';
@@ -51,7 +51,7 @@ it('keeps 2,000 numbers waiting a day for their retry out of the carried state',
 
     // The hand-overs happened, and none carried more than the bound.
     const continued = (await runsOf(dialer.client, workflowIdFor(id))).filter((run) => run.status.name === 'CONTINUED_AS_NEW');
-    expect(continued.length).toBeGreaterThanOrEqual(3);
+    expect(continued.length).toBeGreaterThanOrEqual(2);
     const sizes = await Promise.all(
       continued.map(async ({ runId }) => {
         const history = await dialer.client.workflow.getHandle(workflowIdFor(id), runId).fetchHistory();

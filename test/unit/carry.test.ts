@@ -26,8 +26,8 @@ class Run {
 
   constructor(readonly state: CampaignState) {}
 
-  send(event: CampaignEvent): Command[] {
-    const commands = reduce(this.state, event, { now: this.now, startWork: true });
+  send(event: CampaignEvent, startWork = true): Command[] {
+    const commands = reduce(this.state, event, { now: this.now, startWork });
     for (const c of commands) {
       if (c.type === 'placeCall') this.placements.push(c.input);
       if (c.type === 'leaseNumbers') this.leases.push(c.request);
@@ -230,6 +230,17 @@ describe('the carried bound', () => {
     expect(bytes).toBeLessThan(carryBound(agentCount));
     // What the floor costs per agent stays within the share the bound gives it.
     expect((bytes - CARRY_BASE_BYTES) / agentCount).toBeLessThan(200);
+  });
+
+  it.each([10, 200, 5_000])('a floor of %i agents whose every call ended while the run drained stays under carryBound', (agentCount) => {
+    const state = busyFloor(agentCount);
+    const run = new Run(state);
+    for (const callId of [...state.calls.keys()]) run.send({ type: 'callStatus', callId, status: 'no-answer', at: run.now }, false);
+    expect(run.records).toEqual([]);
+    expect(state.calls.size).toBe(0);
+    expect(state.unsent).toHaveLength(RESULTS_PER_SEND + agentCount);
+    expect(roundTrip(state)).toEqual(state);
+    expect((carriedBytes(packState(state)) - CARRY_BASE_BYTES) / agentCount).toBeLessThan(200);
   });
 
   it('carriedBytes counts UTF-8 bytes, not characters', () => {

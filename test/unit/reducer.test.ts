@@ -769,10 +769,19 @@ describe('writing ended attempts in batches', () => {
     expect(recordCommands(h.call('c1.0.1', 'no-answer'))).toHaveLength(1);
   });
 
-  it('sends at once while draining before continue-as-new', () => {
+  it('holds results while draining before continue-as-new: they are carried, so the drain ends', () => {
     const h = busyFloor(3);
-    h.advance(10);
-    expect(recordCommands(h.send({ type: 'callStatus', callId: h.callOf('a1'), status: 'no-answer', at: h.now }, false))).toHaveLength(1);
+    h.advance(RESULTS_MAX_AGE_MS / 1000);
+    expect(recordCommands(h.send({ type: 'callStatus', callId: h.callOf('a1'), status: 'no-answer', at: h.now }, false))).toEqual([]);
+    h.advance(RESULTS_MAX_AGE_MS / 1000);
+    expect(recordCommands(h.tick(false))).toEqual([]);
+    expect(h.state.unsent).toHaveLength(1);
+  });
+
+  it('sends while draining once the campaign has ended', () => {
+    const h = busyFloor(3);
+    h.call(h.callOf('a1'), 'no-answer');
+    expect(recordCommands(h.send({ type: 'cancel' }, false)).flat()).toHaveLength(1);
   });
 
   it('sends at most RESULTS_PER_BATCH results per recordAttempts', () => {
@@ -1274,18 +1283,17 @@ describe('nextWakeAt', () => {
 });
 
 describe('draining before continue-as-new', () => {
-  it('applies events but starts no call, lease, lookup nor listing', () => {
+  it('applies events but starts no call, lease, lookup, listing nor write', () => {
     const h = dialling(agents('a1', 'a2'), { total: 6 });
     h.leaseFresh();
     h.send({ type: 'callPlaced', callId: 'c1.0.1' });
     h.advance(10);
-    const commands = h.send({ type: 'callStatus', callId: 'c1.1.1', status: 'no-answer', at: h.now }, false);
-    expect(commands.map((c) => c.type)).toEqual(['recordAttempts']);
+    expect(h.send({ type: 'callStatus', callId: 'c1.1.1', status: 'no-answer', at: h.now }, false)).toEqual([]);
     expect(h.agentOf('a2')).toMatchObject({ callId: null, status: 'idle' });
     h.advance(60_000);
     expect(h.tick(false)).toEqual([]);
     const resumed = h.tick();
-    expect(resumed.map((c) => c.type).sort()).toEqual(['leaseNumbers', 'listAgents', 'lookupCall', 'placeCall']);
+    expect(resumed.map((c) => c.type).sort()).toEqual(['leaseNumbers', 'listAgents', 'lookupCall', 'placeCall', 'recordAttempts']);
   });
 });
 
