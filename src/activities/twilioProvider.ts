@@ -7,7 +7,7 @@
  * calls to the number from TWILIO_FROM created since the dialler decided on the call, and adopts the
  * newest one when there is one. A first prompt try cannot have placed anything before, and creates
  * at once. When that search cannot be made, the placement fails and Temporal retries it: it never
- * creates blind. See README, "Twilio", for what this guarantees and where it stops.
+ * creates blind. See docs/twilio.md for what this guarantees and where it stops.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import twilio from 'twilio';

@@ -1,11 +1,11 @@
 /**
  * The bench's own dialer, isolated from anything else on the machine: a headless dev server on a temp
- * SQLite file, the workflow bundle built once, the API in this process, the worker as its own process,
- * and a fresh simulator per run on the port the worker dials. Every part is registered with `cleanup`
- * as soon as it runs.
+ * SQLite file, an embedded PostgreSQL in a temp directory, the workflow bundle built once, the API in
+ * this process, the worker as its own process, and a fresh simulator per run on the port the worker
+ * dials. Every part is registered with `cleanup` as soon as it runs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -13,11 +13,13 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import pino from 'pino';
 import { startApi } from '../api/main';
 import { loadConfig } from '../config';
+import { migrateDatabase } from '../db/database';
+import { startEmbeddedPostgres } from '../db/embeddedPostgres';
 import { createLogger } from '../logger';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../simulator/simulator';
 import { freePort, startDevServer } from '../temporal/devServer';
 import type { Cleanup } from './cleanup';
-import { startWorkerProcess, type WorkerProcess } from './workerProcess';
+import { startServiceProcess, type ServiceProcess, WORKER } from './serviceProcess';
 
 export interface EnvironmentOptions {
   /** The dialer's catch-up timings (AGENT_POLL_SEC, CALL_SILENCE_SEC). */
@@ -29,8 +31,12 @@ export interface EnvironmentOptions {
 
 export interface BenchEnvironment {
   apiUrl: string;
+  /** What the API and the worker are started with (an API process of its own takes it too). */
+  env: Record<string, string>;
+  /** The bench's temp directory, removed at the end. */
+  dir: string;
   client: Client;
-  worker: WorkerProcess;
+  worker: ServiceProcess;
   /** Stops the previous run's simulator, if any, and starts one with these options. */
   startSimulator(options: Omit<SimulatorOptions, 'webhookSecret' | 'agentWebhookUrl' | 'logger'>): Promise<Simulator>;
 }
@@ -42,20 +48,24 @@ const logTo = pino.destination(2);
 export async function startEnvironment(o: EnvironmentOptions): Promise<BenchEnvironment> {
   const { cleanup, note } = o;
   const tmp = await mkdtemp(path.join(tmpdir(), 'dialer-bench-'));
+  // Run as root, PostgreSQL runs as the user postgres, which must reach its data in here.
+  await chmod(tmp, 0o711);
   cleanup.add('temp dir', () => rm(tmp, { recursive: true, force: true }));
 
   const started = Date.now();
-  // Both take seconds: side by side. Settled first, so a server that started is stopped even if bundling failed.
-  const [serverStart, bundled] = await Promise.allSettled([
+  // All take seconds: side by side. Settled first, so a server that started is stopped even if another part failed.
+  const [serverStart, postgresStart, bundled] = await Promise.allSettled([
     startDevServer({ dbFilename: path.join(tmp, 'temporal.sqlite'), port: 0, uiPort: null }),
+    startEmbeddedPostgres({ dataDir: path.join(tmp, 'postgres'), persistent: false, logger: createLogger('postgres', 'warn', logTo) }),
     bundle(path.join(tmp, 'workflow-bundle.js')),
   ]);
   if (serverStart.status === 'fulfilled') cleanup.add('dev server', () => serverStart.value.stop());
-  if (serverStart.status === 'rejected') throw serverStart.reason;
-  if (bundled.status === 'rejected') throw bundled.reason;
-  const server = serverStart.value;
-  const bundlePath = bundled.value;
-  note(`dev server ${server.address} (${server.kind}) and workflow bundle ready in ${Date.now() - started} ms`);
+  if (postgresStart.status === 'fulfilled') cleanup.add('postgres', () => postgresStart.value.stop());
+  const server = valueOf(serverStart);
+  const databaseUrl = valueOf(postgresStart).url;
+  const bundlePath = valueOf(bundled);
+  await migrateDatabase(databaseUrl, createLogger('migrations', 'warn', logTo));
+  note(`dev server ${server.address} (${server.kind}), PostgreSQL and workflow bundle ready in ${Date.now() - started} ms`);
 
   const connection = await Connection.connect({ address: server.address });
   cleanup.add('client connection', () => connection.close());
@@ -70,6 +80,7 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<BenchEnvi
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: server.namespace,
     TEMPORAL_TASK_QUEUE: `bench-${randomBytes(4).toString('hex')}`,
+    DATABASE_URL: databaseUrl,
     PORT: String(apiPort),
     PUBLIC_BASE_URL: apiUrl,
     WEBHOOK_SECRET: webhookSecret,
@@ -94,13 +105,15 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<BenchEnvi
   let simulator: Simulator | undefined;
   cleanup.add('simulator', async () => simulator?.stop());
 
-  const worker = startWorkerProcess({ ...env, WORKFLOW_BUNDLE_PATH: bundlePath });
+  const worker = startServiceProcess(WORKER, { ...env, WORKFLOW_BUNDLE_PATH: bundlePath });
   cleanup.add('worker process', () => worker.stop());
   await worker.ready;
   note(`worker process ${worker.pid} ready`);
 
   return {
     apiUrl,
+    env,
+    dir: tmp,
     client,
     worker,
     async startSimulator(options) {
@@ -115,6 +128,11 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<BenchEnvi
       return simulator;
     },
   };
+}
+
+function valueOf<T>(settled: PromiseSettledResult<T>): T {
+  if (settled.status === 'rejected') throw settled.reason;
+  return settled.value;
 }
 
 async function bundle(codePath: string): Promise<string> {

@@ -22,6 +22,8 @@ export interface HistoryFigures {
   events: number;
   maxRunEvents: number;
   maxPayloadBytes: number;
+  /** The largest state a run handed to the next (continue-as-new's second argument), in bytes; 0: none. */
+  maxCarriedBytes: number;
   /** The event kind that carried the largest payload, e.g. `workflowExecutionStarted`. */
   maxPayloadIn: string;
   /** Each run of each campaign, oldest first (epoch ms; closedAt null while running). */
@@ -44,6 +46,7 @@ export async function historyFigures(client: Client, workflowIds: readonly strin
     events: 0,
     maxRunEvents: 0,
     maxPayloadBytes: 0,
+    maxCarriedBytes: 0,
     maxPayloadIn: '',
     eventKinds: {},
     runList: [],
@@ -89,6 +92,9 @@ function addRun(figures: HistoryFigures, events: readonly HistoryEvent[]): void 
       figures.maxPayloadBytes = largest;
       figures.maxPayloadIn = kind;
     }
+
+    const carried = event.workflowExecutionContinuedAsNewEventAttributes?.input?.payloads?.[1]?.data?.byteLength ?? 0;
+    figures.maxCarriedBytes = Math.max(figures.maxCarriedBytes, carried);
 
     const schedule = event.activityTaskScheduledEventAttributes;
     if (schedule?.activityType?.name === 'placeCall') {

@@ -1,13 +1,16 @@
 /**
- * `npm run bench`: starts its own dev server, worker process and simulator, runs campaigns through the
- * API, prints a table and, as the last line of stdout, one JSON object of figures. Progress and logs go
- * to stderr. `--sweep` raises the offered call rate until p99 dispatch latency passes the knee.
+ * `npm run bench`: starts its own dev server, PostgreSQL, worker process and simulator, runs campaigns
+ * through the API, times a list import and the reducer's agent listings, prints a table and, as the
+ * last line of stdout, one JSON object of figures. Progress and logs go to stderr. `--sweep` raises the
+ * offered call rate until p99 dispatch latency passes the knee.
  */
 import { Cleanup } from './cleanup';
 import { dumpRun } from './dump';
 import { startEnvironment } from './environment';
 import { parseBenchArgs, USAGE, UsageError } from './options';
-import { figuresOf, printJson, printRun, printSweep, sweepFigures } from './report';
+import { importFigures } from './importFigures';
+import { agentListingCost } from './reducerFigures';
+import { type BenchFigures, figuresOf, printJson, printRun, printScale, printSweep, type ScaleFigures, sweepFigures } from './report';
 import { runScenario } from './runScenario';
 import { runSweep } from './sweep';
 
@@ -38,20 +41,28 @@ async function main(): Promise<number> {
       cleanup,
       note,
     });
+    const scale: ScaleFigures = {
+      reducerListingMs: [1_000, 5_000].map(agentListingCost),
+      import: options.importNumbers > 0 ? await importFigures(env, options.importNumbers, env.dir, cleanup, note) : null,
+    };
+    const withScale = (figures: BenchFigures): BenchFigures => {
+      printScale(scale);
+      return { ...figures, ...scale };
+    };
     if (options.sweep) {
       const sweep = await runSweep(env, options.scenario, options.sweep, note);
       const figures = sweepFigures(sweep, options);
       printRun(sweep.steps[sweep.steps.length - 1]!, figures);
       printSweep(sweep, figures);
       if (options.dumpFile) await dumpRun(options.dumpFile, sweep.steps);
-      printJson(figures);
+      printJson(withScale(figures));
       return sweep.steps.length > 0 ? 0 : 1;
     }
     const run = await runScenario(env, options.scenario, 'run', note);
     const figures = figuresOf(run, options);
     printRun(run, figures);
     if (options.dumpFile) await dumpRun(options.dumpFile, [run]);
-    printJson(figures);
+    printJson(withScale(figures));
     return run.completed ? 0 : 1;
   } finally {
     await cleanup.run();

@@ -17,6 +17,9 @@ export interface Scenario {
   /** Real ms = simulated s * 1000 * timeScale. */
   timeScale: number;
   seed: number;
+  /** The campaigns' settings.maxAttempts and settings.retryDelaySec (real seconds). */
+  maxAttempts: number;
+  retryDelaySec: number;
 }
 
 export interface BenchOptions {
@@ -26,6 +29,8 @@ export interface BenchOptions {
   callSilenceSec: number;
   /** Where to write every hand-over's timestamps (see dump.ts), if anywhere. */
   dumpFile: string | null;
+  /** Numbers of the CSV import measured through the API in its own process; 0: not measured. */
+  importNumbers: number;
   sweep: null | {
     /** Agents of each step, in order; numbers = agents * callsPerAgent. */
     agents: number[];
@@ -52,6 +57,11 @@ export const USAGE = `npm run bench -- [options]
   --answer-rate R       share of calls answered (default 1); --busy-rate, --fail-rate (default 0)
   --time-scale X        real ms per simulated ms (default 1)
   --seed N              simulator seed (default 42)
+  --max-attempts N      the campaigns' maxAttempts (default 1)
+  --retry-delay-sec S   their retryDelaySec, real seconds (default 300); a retry that cannot fall due
+                        within the run ends it once every number has had its first attempt
+  --import-numbers N    also time a CSV import of N numbers into an API process, with its peak RSS
+                        (default 1000000; 0: skip)
   --agent-poll-sec S    the dialer's GET /agents period (default 5)
   --call-silence-sec S  the dialer looks up calls silent this long (default 60)
   --sweep               raise the offered rate (more agents, fixed calls) until p99 dispatch passes --knee-ms
@@ -81,6 +91,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       'fail-rate': { type: 'string', default: '0' },
       'time-scale': { type: 'string', default: '1' },
       seed: { type: 'string', default: '42' },
+      'max-attempts': { type: 'string', default: '1' },
+      'retry-delay-sec': { type: 'string', default: '300' },
+      'import-numbers': { type: 'string', default: '1000000' },
       'agent-poll-sec': { type: 'string', default: '5' },
       'call-silence-sec': { type: 'string', default: '60' },
       sweep: { type: 'boolean', default: false },
@@ -107,6 +120,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     failRate: rate('fail-rate', v['fail-rate']),
     timeScale: positive('time-scale', v['time-scale']),
     seed: integer('seed', v.seed, 0),
+    maxAttempts: integer('max-attempts', v['max-attempts'], 1),
+    retryDelaySec: integer('retry-delay-sec', v['retry-delay-sec'], 0),
   };
   if (scenario.answerRate + scenario.busyRate + scenario.failRate > 1 + 1e-9) {
     throw new UsageError('--answer-rate + --busy-rate + --fail-rate must not exceed 1');
@@ -115,6 +130,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
   if (scenario.numbers / scenario.campaigns > MAX_NUMBERS) {
     throw new UsageError(`at most ${MAX_NUMBERS} numbers per campaign: raise --campaigns`);
   }
+  if (Number(v['import-numbers']) > MAX_NUMBERS) throw new UsageError(`--import-numbers must not exceed ${MAX_NUMBERS}`);
 
   const sweep = v.sweep
     ? {
@@ -130,6 +146,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     agentPollSec: positive('agent-poll-sec', v['agent-poll-sec']),
     callSilenceSec: positive('call-silence-sec', v['call-silence-sec']),
     dumpFile: v.dump ?? null,
+    importNumbers: integer('import-numbers', v['import-numbers'], 0),
     sweep,
   };
 }

@@ -1,6 +1,9 @@
 /** The bench's output: a table for people, then one JSON line (always the last line of stdout) for tools. */
+import { carryBound } from '../workflows/carry';
+import type { ImportFigures } from './importFigures';
 import { PARTS, type Part } from './latencyBreakdown';
 import type { BenchOptions } from './options';
+import type { ListingCost } from './reducerFigures';
 import type { RunResult } from './runScenario';
 import { round, type Percentiles } from './stats';
 import type { SweepResult } from './sweep';
@@ -19,6 +22,8 @@ export interface BenchFigures {
   eventsPerCall: number | null;
   maxRunEvents: number;
   maxPayloadBytes: number;
+  largestCarriedStateBytes: number;
+  carriedStateBoundBytes: number;
   continueAsNewRuns: number;
   makespanEfficiency: number | null;
   workerRssMb: number | null;
@@ -38,6 +43,8 @@ export function figuresOf(run: RunResult, options: BenchOptions): BenchFigures {
     eventsPerCall: ledger.calls > 0 ? round(history.events / ledger.calls, 2) : null,
     maxRunEvents: history.maxRunEvents,
     maxPayloadBytes: history.maxPayloadBytes,
+    largestCarriedStateBytes: history.maxCarriedBytes,
+    carriedStateBoundBytes: carryBound(Math.floor(run.scenario.agents / run.scenario.campaigns)),
     continueAsNewRuns: history.runs - run.scenario.campaigns,
     makespanEfficiency: round(ledger.makespanEfficiency, 3),
     workerRssMb: run.workerRssMb === null ? null : round(run.workerRssMb, 1),
@@ -110,6 +117,7 @@ export function printRun(run: RunResult, f: BenchFigures): void {
     ['max events in one run', `${f.maxRunEvents}`, ''],
     ['continue-as-new runs', `${f.continueAsNewRuns}`, ''],
     ['largest payload', `${f.maxPayloadBytes} B (${history.maxPayloadIn})`, ''],
+    ['largest carried state', `${f.largestCarriedStateBytes} B`, `<= ${f.carriedStateBoundBytes} B (32 KiB + 200 B per agent)`],
     ['worker peak RSS', f.workerRssMb === null ? 'n/a' : `${f.workerRssMb} MB`, ''],
     ['agent-rule violations / replays', `${run.violations} / ${run.replays}`, 'violations: 0'],
     ...PARTS.map((part): [string, string, string] => [
@@ -149,6 +157,27 @@ export function printSweep(sweep: SweepResult, f: BenchFigures): void {
 /** Steps in order of offered rate (bisection steps run after the coarse ones). */
 function byAgents(steps: readonly RunResult[]): RunResult[] {
   return [...steps].sort((a, b) => a.scenario.agents - b.scenario.agents);
+}
+
+/** Figures independent of the scenario: the reducer's agent listings, and a list import. */
+export interface ScaleFigures {
+  reducerListingMs: ListingCost[];
+  import: ImportFigures | null;
+}
+
+export function printScale(f: ScaleFigures): void {
+  const rows: string[][] = f.reducerListingMs.map((c) => [
+    `reducer: one agent listing, ${c.agents} agents`,
+    `${round(c.medianMs, 2)} ms median, ${round(c.maxMs, 2)} ms slowest`,
+    'linear in the agents',
+  ]);
+  if (f.import) {
+    const i = f.import;
+    rows.push([`import: ${i.numbers} numbers of CSV`, `${i.seconds} s (${i.numbersPerSecond}/s), ${i.accepted} accepted`, '< 60 s']);
+    rows.push(['import: API peak RSS', i.apiPeakRssMb === null ? 'n/a' : `${i.apiPeakRssMb} MB`, '< 400 MB']);
+  }
+  console.log('');
+  printTable(['figure', 'value', 'target / note'], rows);
 }
 
 /** The JSON object, alone on the last line of stdout. */

@@ -8,7 +8,7 @@ import type { CampaignProgress, CampaignStatus } from '../shared/types';
 
 export const DEFAULT_DIALER_URL = 'http://localhost:3000';
 
-/** Exit codes scripts can rely on (documented in README "Command line (dialer)"). */
+/** Exit codes scripts can rely on (documented in docs/cli.md). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3, unavailable: 4, interrupted: 130 } as const;
 
 /** Bad input found before any request: a usage error (exit 2). */

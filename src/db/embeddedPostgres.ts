@@ -224,6 +224,12 @@ async function initialise(initdb: string, dataDir: string, owner: { uid: number;
   const passwordFile = passwordFileOf(dataDir);
   // The parents with the default mode: as root, the server's user must be able to reach the data.
   await mkdir(path.dirname(dataDir), { recursive: true });
+  if (owner && !(await traversableByOthers(path.dirname(dataDir)))) {
+    throw new Error(
+      `PostgreSQL runs as the user postgres, which cannot reach ${path.dirname(dataDir)}: ` +
+        'make every directory above the data traversable (chmod o+x) or put the data elsewhere',
+    );
+  }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await rm(passwordFile, { force: true });
   await writeFile(passwordFile, `${password}\n`, { mode: 0o600, flag: 'wx' });

@@ -1,6 +1,6 @@
 /**
  * The fault-injection suite (scenario.ts): `npm test` runs it small; `npm run test:faults` runs it at
- * full size (FAULTS_SIZE=full) and prints the figures the README's Reliability section quotes.
+ * full size (FAULTS_SIZE=full) and prints the figures docs/reliability.md quotes.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,9 @@ it(`loses no number, dials none twice and double-books no agent through every fa
   expect({ lost: figures.lost, overDialled: figures.overDialled, doubleBooked: figures.doubleBooked, violations: figures.violations }).toEqual(CLEAN);
   expect(figures.dialsAfterPause).toBe(0);
   expect(figures.cancel).toEqual({ status: 'cancelled', resumeStatus: 409, resumeCode: 'campaign_closed' });
-  expect(figures).toMatchObject({ workerKills: 3, serverKills: 1, apiRestarts: 1, agentSystemOutages: 1 });
+  expect(figures).toMatchObject({ workerKills: 3, serverKills: 1, databaseKills: 1, apiRestarts: 1, agentSystemOutages: 1 });
+  // While PostgreSQL was down the API said so, and the campaign waited rather than failed.
+  expect(figures.databaseOutage).toEqual({ apiStatus: 503, apiCode: 'database_unavailable', campaignStatus: 'running' });
   for (const kind of ['callErrors', 'callHangs', 'callLostResponses', 'webhooksWithheld', 'webhooksDuplicated', 'webhooksReordered'] as const) {
     expect(figures.injected[kind]).toBeGreaterThan(0);
   }

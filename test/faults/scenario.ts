@@ -3,7 +3,7 @@
  * separate processes, one campaign, and every fault of the list injected on purpose while it runs.
  * The simulator's ledger then judges the dialer (see ledgerChecks.ts).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CampaignProgress } from '../../src/shared/types';
@@ -13,7 +13,7 @@ import { type DevServer, freePort, isPortFree, startDevServer } from '../../src/
 import { eventually } from '../support/eventually';
 import { testNumbers } from '../support/inProcessDialer';
 import { checkLedger, type LedgerFigures } from '../support/ledgerChecks';
-import { getJson, type Managed, processDialer } from '../support/processes';
+import { getJson, type Managed, processDialer, startProcess } from '../support/processes';
 
 export interface ScenarioOptions {
   numbers: number;
@@ -30,6 +30,9 @@ export interface ScenarioFigures extends LedgerFigures {
   replays: number;
   workerKills: number;
   serverKills: number;
+  databaseKills: number;
+  /** While PostgreSQL was down: what GET /campaigns answered, and the campaign's status meanwhile. */
+  databaseOutage: { apiStatus: number; apiCode: unknown; campaignStatus: string };
   apiRestarts: number;
   agentSystemOutages: number;
   agentFlaps: number;
@@ -64,9 +67,14 @@ export async function runFaultScenario(
 ): Promise<{ figures: ScenarioFigures; output: string }> {
   const started = Date.now();
   const tmp = await mkdtemp(join(tmpdir(), 'dialer-faults-'));
+  // Run as root, PostgreSQL runs as the user postgres, which must reach its data in here.
+  await chmod(tmp, 0o711);
   const dbFilename = join(tmp, 'temporal.sqlite');
-  const temporalPort = await freePort();
+  const [temporalPort, postgresPort] = await Promise.all([freePort(), freePort()]);
+  const startDatabase = (): Promise<EmbeddedDatabase> => embeddedDatabase(join(tmp, 'postgres'), postgresPort);
+  let database = await startDatabase();
   const { api, sim, all, start } = await processDialer('faults', {
+    DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     SIM_AGENTS: String(o.agents),
     SIM_SEED: String(o.seed),
@@ -81,7 +89,8 @@ export async function runFaultScenario(
   let worker: Managed | undefined;
   let flapping = true;
   let flapper: Promise<number> = Promise.resolve(0);
-  const counts = { workerKills: 0, serverKills: 0, apiRestarts: 0, agentSystemOutages: 0 };
+  const counts = { workerKills: 0, serverKills: 0, databaseKills: 0, apiRestarts: 0, agentSystemOutages: 0 };
+  let databaseOutage: ScenarioFigures['databaseOutage'] = { apiStatus: 0, apiCode: null, campaignStatus: '' };
   try {
     const [, apiProcess] = await Promise.all([
       start('simulator', 'simulator listening'),
@@ -180,7 +189,25 @@ export async function runFaultScenario(
     await new Promise((r) => setTimeout(r, 3_000));
     await setFaults({ agentSystemDown: false });
 
-    // 7. A third worker kill, with nothing special in flight.
+    // 7. PostgreSQL SIGKILLed: the API answers 503 and the campaign waits; restarted on the same data.
+    await reach(0.65);
+    process.kill(database.pid, 'SIGKILL');
+    counts.databaseKills++;
+    note('PostgreSQL SIGKILLed');
+    await database.process.kill('SIGTERM');
+    const refused = await until(
+      'GET /campaigns to answer 503',
+      () => getJson<{ error?: { code?: unknown } }>(`${api}/campaigns`),
+      (r) => r.status === 503,
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 3_000));
+    const during = await getJson<CampaignProgress>(`${api}/campaigns/${CAMPAIGN}`);
+    databaseOutage = { apiStatus: refused.status, apiCode: refused.body.error?.code, campaignStatus: during.body.status };
+    database = await startDatabase();
+    note('PostgreSQL restarted on the same data');
+
+    // 8. A third worker kill, with nothing special in flight.
     await reach(0.7);
     await restartWorker('mid-batch');
 
@@ -193,7 +220,7 @@ export async function runFaultScenario(
     flapping = false;
     const agentFlaps = await flapper;
 
-    // 8. Cancel, still under webhook faults: it ends `cancelled`, and a later resume is refused.
+    // 9. Cancel, still under webhook faults: it ends `cancelled`, and a later resume is refused.
     const cancelled = await cancelCampaign(api, testNumbers(30, '135'), agentIds, () =>
       ledger().then((l) => l.calls.filter((c) => c.campaignId === CANCELLED).length),
     );
@@ -205,6 +232,7 @@ export async function runFaultScenario(
       calls: snapshot.calls.length,
       replays: snapshot.replays,
       ...counts,
+      databaseOutage,
       agentFlaps,
       injected: await injected(),
       dialsAfterPause,
@@ -218,8 +246,38 @@ export async function runFaultScenario(
     flapping = false;
     await flapper.catch(() => 0);
     await Promise.all(all.map((p) => p.kill('SIGTERM')));
+    await database.process.kill('SIGTERM');
     await server.stop();
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+interface EmbeddedDatabase {
+  process: Managed;
+  url: string;
+  /** The postmaster's. */
+  pid: number;
+}
+
+/**
+ * The dialer's database as a process of its own, so the scenario can SIGKILL the postmaster. Started
+ * again on the same data it recovers; until the killed server's backends have noticed and exited,
+ * PostgreSQL refuses to start, so that is tried again for a while.
+ */
+async function embeddedDatabase(dataDir: string, port: number): Promise<EmbeddedDatabase> {
+  const giveUpAt = Date.now() + 30_000;
+  for (;;) {
+    const p = startProcess('postgres', {}, ['--data-dir', dataDir, '--port', String(port)]);
+    try {
+      await p.waitFor('"ready":true');
+      const line = p.output().split('\n').find((l) => l.startsWith('{"ready":true'))!;
+      const { url, pid } = JSON.parse(line) as { url: string; pid: number };
+      return { process: p, url, pid };
+    } catch (err) {
+      await p.kill('SIGTERM');
+      if (Date.now() > giveUpAt) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
   }
 }
 

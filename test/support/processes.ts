@@ -15,6 +15,8 @@ export const ENTRY_POINTS = {
   worker: 'src/worker/main.ts',
   api: 'src/api/main.ts',
   simulator: 'src/simulator/main.ts',
+  /** An embedded PostgreSQL of its own (args: --data-dir, --port), for tests that crash the database. */
+  postgres: 'src/db/embeddedMain.ts',
 } as const;
 
 export type Role = keyof typeof ENTRY_POINTS;
@@ -29,8 +31,8 @@ export interface Managed {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startProcess(role: Role, env: Record<string, string>): Managed {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY_POINTS[role]], {
+export function startProcess(role: Role, env: Record<string, string>, args: string[] = []): Managed {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY_POINTS[role], ...args], {
     cwd: ROOT,
     // Several workers run at once in tests: no metrics port unless a test asks for one.
     env: { ...process.env, WORKER_METRICS_PORT: '0', ...env },
@@ -94,13 +96,13 @@ export interface ProcessDialer {
   sim: string;
   /** Every process started so far, in start order (killed ones included). */
   all: Managed[];
-  /** Starts a process of `role` and resolves once it printed `ready`. */
-  start(role: Role, ready: string): Promise<Managed>;
+  /** Starts a process of `role` (with `args`) and resolves once it printed `ready`. */
+  start(role: Role, ready: string, args?: string[]): Promise<Managed>;
 }
 
-/** `env` adds to (or overrides) what every role needs: ports, URLs, a fresh secret, task queue and database. */
+/** `env` adds to (or overrides) what every role needs: ports, URLs, a fresh secret, task queue and database (a fresh one unless DATABASE_URL is given). */
 export async function processDialer(name: string, env: Record<string, string> = {}): Promise<ProcessDialer> {
-  const [apiPort, simPort, databaseUrl] = await Promise.all([freePort(), freePort(), freshDatabaseUrl()]);
+  const [apiPort, simPort, databaseUrl] = await Promise.all([freePort(), freePort(), env.DATABASE_URL ?? freshDatabaseUrl()]);
   const api = `http://127.0.0.1:${apiPort}`;
   const sim = `http://127.0.0.1:${simPort}`;
   const full: Record<string, string> = {
@@ -125,8 +127,8 @@ export async function processDialer(name: string, env: Record<string, string> = 
     api,
     sim,
     all,
-    async start(role, ready) {
-      const p = startProcess(role, full);
+    async start(role, ready, args) {
+      const p = startProcess(role, full, args);
       all.push(p);
       await p.waitFor(ready);
       return p;

@@ -60,6 +60,15 @@ describe("the run's server", () => {
 });
 
 describe('startEmbeddedPostgres', () => {
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  asRoot('as root, refuses data under a directory the user postgres cannot reach, saying which and why', async () => {
+    await chmod(dir, 0o700);
+    const dataDir = path.join(dir, 'private', 'data');
+    await expect(startEmbeddedPostgres({ dataDir, persistent: false, logger })).rejects.toThrow(
+      `PostgreSQL runs as the user postgres, which cannot reach ${path.dirname(dataDir)}`,
+    );
+  });
+
   it('initialises a new directory, and starts it again with its data and password', async () => {
     const dataDir = path.join(dir, 'pg');
     const first = await startEmbeddedPostgres({ dataDir, persistent: true, logger });

@@ -1,6 +1,6 @@
 /**
- * The dialer's worker as its own OS process (`src/worker/main.ts`, as production runs it), so its
- * memory is its own and its peak resident size can be read from /proc.
+ * One of the dialer's processes (the worker, the API) as its own OS process, started from its entry
+ * point as production runs it, so its memory is its own and its peak resident size can be read from /proc.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -9,18 +9,30 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '../..');
 const TAIL_LINES = 40;
 
-export interface WorkerProcess {
+export interface ServiceProcess {
   pid: number;
-  /** Resolves once the worker polls its task queue; rejects if it exits first or times out. */
+  /** Resolves once the process logs its ready line; rejects if it exits first or times out. */
   ready: Promise<void>;
   /** Peak resident set size so far (VmHWM) in MB, or null where /proc is not available. */
   peakRssMb(): Promise<number | null>;
-  /** SIGTERM (the worker drains), then SIGKILL after `graceMs`. */
+  /** SIGTERM (the process drains), then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
 
-export function startWorkerProcess(env: Record<string, string>, readyTimeoutMs = 120_000): WorkerProcess {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+export interface ServiceSpec {
+  /** For messages: `worker`, `api`. */
+  name: string;
+  /** The entry point, relative to the project root. */
+  entry: string;
+  /** A log line containing this means ready. */
+  readyText: string;
+}
+
+export const WORKER: ServiceSpec = { name: 'worker', entry: 'src/worker/main.ts', readyText: 'worker ready' };
+export const API: ServiceSpec = { name: 'api', entry: 'src/api/main.ts', readyText: 'api listening' };
+
+export function startServiceProcess(spec: ServiceSpec, env: Record<string, string>, readyTimeoutMs = 120_000): ServiceProcess {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -33,7 +45,7 @@ export function startWorkerProcess(env: Record<string, string>, readyTimeoutMs =
       if (!line.trim()) continue;
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
-      if (!sawReady && line.includes('worker ready')) {
+      if (!sawReady && line.includes(spec.readyText)) {
         sawReady = true;
         for (const listener of readyListeners) listener();
       }
@@ -49,7 +61,7 @@ export function startWorkerProcess(env: Record<string, string>, readyTimeoutMs =
     });
   });
   const isRunning = (): boolean => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
-  // A crash of the bench must not leave the worker running.
+  // A crash of the bench must not leave the process running.
   const killOnExit = (): void => {
     if (isRunning()) child.kill('SIGKILL');
   };
@@ -57,7 +69,7 @@ export function startWorkerProcess(env: Record<string, string>, readyTimeoutMs =
 
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`worker not ready within ${readyTimeoutMs} ms:\n${tail.join('\n')}`)),
+      () => reject(new Error(`${spec.name} not ready within ${readyTimeoutMs} ms:\n${tail.join('\n')}`)),
       readyTimeoutMs,
     );
     const done = (): void => {
@@ -68,10 +80,10 @@ export function startWorkerProcess(env: Record<string, string>, readyTimeoutMs =
     readyListeners.add(done);
     void exited.then(() => {
       clearTimeout(timer);
-      if (!sawReady) reject(new Error(`worker exited before it was ready:\n${tail.join('\n')}`));
+      if (!sawReady) reject(new Error(`${spec.name} exited before it was ready:\n${tail.join('\n')}`));
     });
   });
-  // Nobody may be awaiting `ready` when the worker dies later; the rejection is seen through stop().
+  // Nobody may be awaiting `ready` when the process dies later; the rejection is seen through stop().
   ready.catch(() => undefined);
 
   return {
