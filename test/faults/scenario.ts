@@ -90,7 +90,6 @@ export async function runFaultScenario(
   let flapping = true;
   let flapper: Promise<number> = Promise.resolve(0);
   const counts = { workerKills: 0, serverKills: 0, databaseKills: 0, apiRestarts: 0, agentSystemOutages: 0 };
-  let databaseOutage: ScenarioFigures['databaseOutage'] = { apiStatus: 0, apiCode: null, campaignStatus: '' };
   try {
     const [, apiProcess] = await Promise.all([
       start('simulator', 'simulator listening'),
@@ -203,7 +202,7 @@ export async function runFaultScenario(
     );
     await new Promise((r) => setTimeout(r, 3_000));
     const during = await getJson<CampaignProgress>(`${api}/campaigns/${CAMPAIGN}`);
-    databaseOutage = { apiStatus: refused.status, apiCode: refused.body.error?.code, campaignStatus: during.body.status };
+    const databaseOutage = { apiStatus: refused.status, apiCode: refused.body.error?.code, campaignStatus: during.body.status };
     database = await startDatabase();
     note('PostgreSQL restarted on the same data');
 
