@@ -13,6 +13,7 @@ import { startEmbeddedPostgres } from './db/embeddedPostgres';
 import type { Logger } from './logger';
 import { createSimulator, type SimulatorOptions } from './simulator/simulator';
 import { isTemporalReachable, startDevServer } from './temporal/devServer';
+import { setUpNamespace } from './temporal/namespaceSetup';
 import { installSdkLogger } from './temporal/sdkLogger';
 import { activityDepsFrom, createDialerWorker } from './worker/createWorker';
 
@@ -54,6 +55,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stops.push(() => database.close());
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     stops.push(() => connection.close());
+    const setUp = await setUpNamespace(connection, config.temporal.namespace, logger);
+    if (!setUp.ready) throw new Error(setUp.problem);
     const worker = await createDialerWorker({
       connection,
       namespace: config.temporal.namespace,

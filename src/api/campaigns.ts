@@ -16,6 +16,7 @@ import { campaignStatusOf, listCampaigns } from './campaignList';
 import { campaignFormat, JSON_BODY_LIMIT, keepBodyDigest, readAddedNumbersRequest, readCampaignRequest } from './campaignRequest';
 import { campaignNotFound, updateCampaign } from './campaignUpdates';
 import { ApiError } from './errors';
+import { namespaceGuard } from './namespaceGuard';
 import { type NumberResult, overlayOf, resultPage, streamResults } from './numberResults';
 import { managementRateLimit } from './rateLimit';
 import { callsQuerySchema, isCampaignId, parseOrThrow, resultsQuerySchema } from './schemas';
@@ -81,8 +82,12 @@ export function campaignsRouter(deps: AppDeps): Router {
   router.use(managementRateLimit(config, logger));
   router.use(requireApiKey(config.apiKey));
 
+  const namespaceSetUp = namespaceGuard(client, config.temporal.namespace);
   router.post('/', ...numbersBody, async (req, res) => {
-    res.status(201).json(await createCampaign(deps, await readCampaignRequest(req)));
+    const campaign = await readCampaignRequest(req);
+    // After validation, before anything is written: a campaign Temporal cannot start is refused whole.
+    await namespaceSetUp();
+    res.status(201).json(await createCampaign(deps, campaign));
   });
 
   router.get('/', async (_req, res) => {

@@ -28,6 +28,7 @@ export const STATUS_OF_CODE = {
   internal_error: 500,
   temporal_unavailable: 503,
   database_unavailable: 503,
+  temporal_not_set_up: 503,
   not_ready: 503,
 } as const;
 
@@ -141,7 +142,7 @@ export function errorCodeOf(res: Response): ErrorCode | undefined {
   return isErrorCode(code) ? code : undefined;
 }
 
-const UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['temporal_unavailable', 'database_unavailable']);
+const UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['temporal_unavailable', 'database_unavailable', 'temporal_not_set_up']);
 
 /** Seconds a client is asked to wait before retrying a 503. */
 const RETRY_AFTER_SEC = 5;

@@ -1,10 +1,11 @@
 /**
- * GET /readyz: whether this API can do its job. Temporal must answer (a describeNamespace, which also
- * proves the namespace exists), and a real provider and agent system must be configured: with the
+ * GET /readyz: whether this API can do its job. Temporal must answer, with the namespace and the search
+ * attributes campaigns set, and a real provider and agent system must be configured: with the
  * built-in simulator's URLs standing in, campaigns would dial nobody.
  */
-import { type Client, isGrpcServiceError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import { namespaceStatus } from '../temporal/namespaceSetup';
 import { ApiError, type ErrorBody } from './errors';
 import { withDeadline } from './temporal';
 
@@ -25,14 +26,13 @@ export interface Ready {
 export type Readiness = { ready: true; body: Ready } | { ready: false; body: ErrorBody };
 
 const OK = 'ok';
-const GRPC_NOT_FOUND = 5;
 
+/** Temporal answers, and the namespace has what campaigns need (else what is missing, and the commands that add it). */
 async function temporalCheck(client: Client, namespace: string): Promise<string> {
   try {
-    await withDeadline(client, () => client.workflowService.describeNamespace({ namespace }), READY_DEADLINE_MS);
-    return OK;
-  } catch (err) {
-    if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) return `namespace ${namespace} does not exist`;
+    const status = await withDeadline(client, () => namespaceStatus(client.connection, namespace), READY_DEADLINE_MS);
+    return status.ready ? OK : status.problem;
+  } catch {
     return `Temporal did not answer within ${READY_DEADLINE_MS} ms`;
   }
 }

@@ -41,11 +41,12 @@ async function main(): Promise<number> {
       cleanup,
       note,
     });
-    const scale: ScaleFigures = {
-      reducerListingMs: [1_000, 5_000].map(agentListingCost),
-      import: options.importNumbers > 0 ? await importFigures(env, options.importNumbers, env.dir, cleanup, note) : null,
-    };
-    const withScale = (figures: BenchFigures): BenchFigures => {
+    // After the campaigns: the import (and the cancel of its million numbers) must not load their run.
+    const withScale = async (figures: BenchFigures): Promise<BenchFigures> => {
+      const scale: ScaleFigures = {
+        reducerListingMs: [1_000, 5_000].map(agentListingCost),
+        import: options.importNumbers > 0 ? await importFigures(env, options.importNumbers, env.dir, cleanup, note) : null,
+      };
       printScale(scale);
       return { ...figures, ...scale };
     };
@@ -55,14 +56,14 @@ async function main(): Promise<number> {
       printRun(sweep.steps[sweep.steps.length - 1]!, figures);
       printSweep(sweep, figures);
       if (options.dumpFile) await dumpRun(options.dumpFile, sweep.steps);
-      printJson(withScale(figures));
+      printJson(await withScale(figures));
       return sweep.steps.length > 0 ? 0 : 1;
     }
     const run = await runScenario(env, options.scenario, 'run', note);
     const figures = figuresOf(run, options);
     printRun(run, figures);
     if (options.dumpFile) await dumpRun(options.dumpFile, [run]);
-    printJson(withScale(figures));
+    printJson(await withScale(figures));
     return run.completed ? 0 : 1;
   } finally {
     await cleanup.run();

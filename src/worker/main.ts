@@ -6,6 +6,7 @@ import { createLogger } from '../logger';
 import { collectProcessMetrics } from '../metrics/registry';
 import { serveMetrics } from '../metrics/server';
 import { WORKER_PROCESS_PREFIX } from '../metrics/worker';
+import { setUpNamespace } from '../temporal/namespaceSetup';
 import { installSdkLogger } from '../temporal/sdkLogger';
 import { activityDepsFrom, createDialerWorker } from './createWorker';
 
@@ -39,6 +40,11 @@ async function main(): Promise<void> {
   } catch (err) {
     const { address } = config.temporal;
     logger.fatal({ address, timeoutSec: config.worker.connectTimeoutSec, err: String(err) }, 'cannot reach Temporal');
+    process.exit(1);
+  }
+  const setUp = await setUpNamespace(connection, config.temporal.namespace, logger);
+  if (!setUp.ready) {
+    logger.fatal({ namespace: config.temporal.namespace, problem: setUp.problem }, 'the Temporal namespace is not set up');
     process.exit(1);
   }
   const database = openDatabase(databaseUrl, logger);

@@ -18,5 +18,17 @@ export function campaignAgentsValue(agentIds: readonly string[]): string[] {
   return bytes <= MAX_AGENTS_ATTRIBUTE_BYTES && !agentIds.some(containsPhoneNumber) ? [...agentIds] : [ANY_AGENT];
 }
 
+/** A search attribute the namespace must have: its name, its type for the server's API and for the CLI. */
+export interface RequiredSearchAttribute {
+  name: string;
+  indexedType: 'INDEXED_VALUE_TYPE_KEYWORD' | 'INDEXED_VALUE_TYPE_KEYWORD_LIST';
+  cliType: 'Keyword' | 'KeywordList';
+}
+
+export const REQUIRED_SEARCH_ATTRIBUTES: readonly RequiredSearchAttribute[] = [
+  { name: campaignStatusKey.name, indexedType: 'INDEXED_VALUE_TYPE_KEYWORD', cliType: 'Keyword' },
+  { name: campaignAgentsKey.name, indexedType: 'INDEXED_VALUE_TYPE_KEYWORD_LIST', cliType: 'KeywordList' },
+];
+
 /** What the dev server and a production cluster must register (`temporal --search-attribute` form). */
-export const SEARCH_ATTRIBUTE_REGISTRATIONS = ['CampaignStatus=Keyword', 'CampaignAgents=KeywordList'];
+export const SEARCH_ATTRIBUTE_REGISTRATIONS = REQUIRED_SEARCH_ATTRIBUTES.map((a) => `${a.name}=${a.cliType}`);
