@@ -32,6 +32,8 @@ export interface RunResult {
 
 /** The simulator rings 1 simulated second after a call is initiated (src/simulator/calls.ts). */
 const RINGING_AFTER_SEC = 1;
+/** A run placing calls slower than this has stalled. */
+const MIN_CALLS_PER_SEC = 10;
 
 export async function runScenario(
   env: BenchEnvironment,
@@ -224,11 +226,15 @@ async function wrapUpsEnded(sim: Simulator, mine: ReadonlySet<string>, s: Scenar
   }
 }
 
-/** Generous: three times the slowest possible first attempts with no dispatch delay at all, plus a minute. */
+/**
+ * Generous: three times the slowest possible first attempts with no dispatch delay at all, plus the
+ * time to place every call at MIN_CALLS_PER_SEC (where short calls make the dialer the limit, not the
+ * agents), plus a minute.
+ */
 function timeBoundMs(s: Scenario): number {
   const longestCallSec = RINGING_AFTER_SEC + s.ringSec[1] + s.talkSec[1] + s.wrapUpSec[1];
   const rounds = Math.ceil(s.numbers / s.agents);
-  return 3 * rounds * longestCallSec * s.timeScale * 1000 + 60_000;
+  return 3 * rounds * longestCallSec * s.timeScale * 1000 + (s.numbers / MIN_CALLS_PER_SEC) * 1000 + 60_000;
 }
 
 /** The first attempts' bound, and as many again with the retry delay for each further attempt. */

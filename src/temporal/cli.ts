@@ -5,11 +5,12 @@
  * (`${XDG_CACHE_HOME:-~/.cache}/campaign-dialer/temporal-<version>/temporal`); a build with Go into that cache.
  * When none of these works the caller falls back to the SDK's dev-server download (needs internet).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { access, chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
+import { goInstall } from './goInstall';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
@@ -47,7 +48,7 @@ export function cliVersion(exe: string, timeoutMs = 15_000): Promise<string | un
   });
 }
 
-async function isExecutableFile(p: string): Promise<boolean> {
+export async function isExecutableFile(p: string): Promise<boolean> {
   try {
     await access(p, fsConstants.X_OK);
     return true;
@@ -101,75 +102,19 @@ export async function findTemporalCli(opts: FindTemporalCliOptions = {}): Promis
   return buildTemporalCli(go, cached, env, log);
 }
 
-/**
- * `go install <module>@<version>` with GOBIN in a fresh temp dir next to the cache, then an atomic rename into the
- * cache: a killed build leaves only a temp dir (removed on the next try), never a half-written binary.
- */
-async function buildTemporalCli(
-  go: string,
-  target: string,
-  env: NodeJS.ProcessEnv,
-  log: (line: string) => void,
-): Promise<string> {
-  const cacheDir = temporalCliCacheDir(env);
-  const parent = join(cacheDir, '..');
-  await mkdir(parent, { recursive: true });
-  await removeStaleBuildDirs(parent);
-  const buildDir = await mkdtemp(join(parent, `.build-temporal-${TEMPORAL_CLI_VERSION}-`));
-  const spec = `${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`;
-  const started = Date.now();
-  log(`building Temporal CLI: ${go} install ${spec} (a few minutes on a fresh machine)`);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(go, ['install', spec], {
-        cwd: buildDir, // outside any go.mod
-        env: { ...env, GOBIN: buildDir },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const tail: string[] = [];
-      const onData = (chunk: Buffer): void => {
-        for (const line of chunk.toString().split('\n')) {
-          if (!line.trim()) continue;
-          tail.push(line);
-          if (tail.length > 40) tail.shift();
-          log(`go: ${line.replace(/^go: /, '')}`);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      const ticker = setInterval(() => {
-        log(`still building Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)...`);
-      }, 20_000);
-      child.on('error', (err) => {
-        clearInterval(ticker);
-        reject(err);
-      });
-      child.on('close', (code, signal) => {
-        clearInterval(ticker);
-        if (code === 0) resolve();
-        else reject(new Error(`go install ${spec} failed (${signal ?? `exit ${code}`}):\n${tail.join('\n')}`));
-      });
-    });
-    const built = join(buildDir, process.platform === 'win32' ? 'temporal.exe' : 'temporal');
-    const version = await cliVersion(built);
-    if (!version) throw new Error(`the freshly built ${built} does not run '--version'`);
-    await chmod(built, 0o755);
-    await mkdir(cacheDir, { recursive: true });
-    await rename(built, target);
-    log(`built ${version} in ${Math.round((Date.now() - started) / 1000)} s: ${target}`);
-    return target;
-  } finally {
-    await rm(buildDir, { recursive: true, force: true });
-  }
-}
-
-/** Temp dirs of builds killed over an hour ago (a build takes minutes; a concurrent one may own a younger dir). */
-async function removeStaleBuildDirs(parent: string): Promise<void> {
-  const hourAgo = Date.now() - 3_600_000;
-  for (const name of await readdir(parent).catch(() => [] as string[])) {
-    if (!name.startsWith('.build-temporal-')) continue;
-    const p = join(parent, name);
-    const s = await stat(p).catch(() => undefined);
-    if (s && s.mtimeMs < hourAgo) await rm(p, { recursive: true, force: true });
-  }
+/** Builds the CLI with Go into the cache (see goInstall.ts). */
+async function buildTemporalCli(go: string, target: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<string> {
+  await goInstall({
+    go,
+    specs: [`${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`],
+    binaries: [{ built: 'temporal', cached: basename(target) }],
+    cacheDir: temporalCliCacheDir(env),
+    env,
+    log,
+    label: `Temporal CLI ${TEMPORAL_CLI_VERSION}`,
+    check: async (binary) => {
+      if (!(await cliVersion(binary))) throw new Error(`the freshly built ${binary} does not run '--version'`);
+    },
+  });
+  return target;
 }
