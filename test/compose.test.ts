@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../src/workflows/searchAttributes';
+import { clusterEnv, type NodePorts } from '../src/temporal/cluster';
+import { TEMPORAL_SERVER_VERSION } from '../src/temporal/serverBinaries';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
@@ -154,9 +155,9 @@ describe('the Compose client', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it('has PostgreSQL, the schema job, Temporal, its setup job, the UI, the API, the worker and the simulator', () => {
+  it('has PostgreSQL, the schema job, Temporal, the UI, the API, the worker and the simulator', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['api', 'postgresql', 'simulator', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui', 'worker'].sort(),
+      ['api', 'postgresql', 'simulator', 'temporal', 'temporal-schema', 'temporal-ui', 'worker'].sort(),
     );
     expect(service('simulator').profiles).toEqual(['simulator']);
     for (const name of ['postgresql', 'temporal', 'temporal-ui', 'api', 'worker']) {
@@ -182,21 +183,14 @@ describe('docker-compose.yml', () => {
 
   it('runs Temporal on PostgreSQL, its schema set up by the admin tools of the same version', () => {
     const serverTag = service('temporal').image!.replace(/^temporalio\/server:/, '');
-    expect(service('temporal').image).toMatch(/^temporalio\/server:\d+\.\d+\.\d+$/);
-    expect(service('temporal').environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
-    for (const job of ['temporal-schema', 'temporal-setup']) {
-      const tag = service(job).image!.replace(/^temporalio\/admin-tools:/, '');
-      expect(tag === serverTag || tag.startsWith(`${serverTag}-`)).toBe(true);
-    }
-    const schema = text(service('temporal-schema').command);
-    for (const db of ['temporal', 'temporal_visibility']) {
-      expect(schema).toContain(`--db ${db} setup-schema -v 0.0`);
-      expect(schema).toContain(`--db ${db} update-schema -d`);
-    }
+    expect(serverTag).toBe(TEMPORAL_SERVER_VERSION);
+    const tag = service('temporal-schema').image!.replace(/^temporalio\/admin-tools:/, '');
+    expect(tag === serverTag || tag.startsWith(`${serverTag}-`)).toBe(true);
+    expect(service('temporal').environment).toMatchObject({ POSTGRES_SEEDS: 'postgresql', NUM_HISTORY_SHARDS: 4 });
   });
 
   it('gives the dialer a database of its own on the same PostgreSQL, made before the dialer starts', () => {
-    expect(text(service('temporal-schema').command)).toContain('--db dialer create');
+    expect(service('temporal-schema').command).toEqual(['dialer']);
     for (const name of ['api', 'worker']) {
       expect(service(name).environment).toMatchObject({
         DATABASE_URL: 'postgres://temporal@postgresql:5432/dialer',
@@ -205,13 +199,37 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('registers the namespace and the dialer\'s search attributes before the dialer starts', () => {
-    const setup = text(service('temporal-setup').command);
-    expect(setup).toContain('temporal operator namespace create');
-    expect(service('temporal-setup').environment).toMatchObject({ TEMPORAL_NAMESPACE: 'default' });
-    expect(SEARCH_ATTRIBUTE_REGISTRATIONS).toEqual(['CampaignStatus=Keyword', 'CampaignAgents=KeywordList']);
-    for (const registration of SEARCH_ATTRIBUTE_REGISTRATIONS) expect(setup).toContain(registration);
-    expect(setup).toContain('temporal operator search-attribute create');
+  it('runs Temporal as npm run test:cluster does: the same config, dynamic config and schema steps', () => {
+    // The files src/temporal/cluster.ts starts the server binary with, and deploy/temporal/schema.sh.
+    expect(service('temporal').volumes).toEqual([
+      './deploy/temporal/config.yaml:/etc/temporal/config/docker.yaml:ro',
+      './deploy/temporal/dynamicconfig.yaml:/etc/temporal/config/dynamicconfig/dialer.yaml:ro',
+    ]);
+    expect(service('temporal').environment).toMatchObject({ DYNAMIC_CONFIG_FILE_PATH: '/etc/temporal/config/dynamicconfig/dialer.yaml' });
+    expect(service('temporal-schema').volumes).toEqual(['./deploy/temporal:/etc/dialer-temporal:ro']);
+    expect(service('temporal-schema').entrypoint).toEqual(['/bin/sh', '/etc/dialer-temporal/schema.sh']);
+    // Every variable the cluster's nodes get that the config reads is set for the compose server too,
+    // apart from the ports (compose runs one node on the template's defaults) and the databases' names.
+    const clusterOnly = /_PORT$|^DBNAME$|^VISIBILITY_DBNAME$|^LOG_LEVEL$/;
+    // The template's defaults, as the compose server runs.
+    const ports: NodePorts = {
+      frontend: 7233,
+      frontendHttp: 7243,
+      frontendMembership: 6933,
+      history: 7234,
+      historyMembership: 6934,
+      matching: 7235,
+      matchingMembership: 6935,
+      worker: 7239,
+      workerMembership: 6939,
+    };
+    const db = { host: 'postgresql', port: 5432, user: 'temporal', password: 'p', database: 'temporal', visibilityDatabase: 'temporal_visibility' };
+    const nodeEnv = clusterEnv(db, ports);
+    const composeEnv = Object.keys(service('temporal').environment ?? {});
+    for (const name of Object.keys(nodeEnv).filter((n) => !clusterOnly.test(n))) expect(composeEnv).toContain(name);
+    // And the config reads only variables one of the two sets.
+    const read = [...readFileSync(path.join(ROOT, 'deploy/temporal/config.yaml'), 'utf8').matchAll(/env "([A-Z_]+)"/g)].map((m) => m[1]!);
+    for (const name of new Set(read)) expect([...Object.keys(nodeEnv), ...composeEnv, 'SQL_MAX_CONNS']).toContain(name);
   });
 
   it('starts in order: health checks and depends_on conditions', () => {
@@ -225,10 +243,9 @@ describe('docker-compose.yml', () => {
       postgresql: {},
       'temporal-schema': { postgresql: 'service_healthy' },
       temporal: { 'temporal-schema': 'service_completed_successfully' },
-      'temporal-setup': { temporal: 'service_healthy' },
       'temporal-ui': { temporal: 'service_healthy' },
-      api: { 'temporal-setup': 'service_completed_successfully' },
-      worker: { 'temporal-setup': 'service_completed_successfully' },
+      api: { temporal: 'service_healthy' },
+      worker: { temporal: 'service_healthy' },
       // Never waited for: a provider may come and go, and webhooks and activities retry.
       simulator: {},
     });

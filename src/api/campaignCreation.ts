@@ -3,7 +3,7 @@
  * exists, so never dials), then the workflow is started. If the API dies between the two, the same
  * request sent again with the same campaignId finds the import done and starts the workflow.
  */
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { type Client, isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Config } from '../config';
 import { type CampaignRow, completeImport, findCampaign, type ImportSummary, insertCampaign, markStarted } from '../db/campaigns';
 import { insertStaged, stageNumbers } from '../db/contacts';
@@ -77,6 +77,17 @@ export function campaignUiMetadata(input: CampaignInput, summary: ImportSummary)
 }
 
 /** Starts the workflow of an imported campaign; one already started (by an earlier try of the same request) is fine. */
+const GRPC_INVALID_ARGUMENT = 3;
+
+/**
+ * "Namespace x has no mapping defined for search attribute CampaignAgents", as the frontend words it
+ * (the client wraps it in a ServiceError: it is the cause).
+ */
+function isSearchAttributeUnknown(err: unknown): err is Error {
+  const grpc = err instanceof Error && isGrpcServiceError(err.cause) ? err.cause : err;
+  return isGrpcServiceError(grpc) && grpc.code === GRPC_INVALID_ARGUMENT && /search attribute/i.test(grpc.details);
+}
+
 async function startWorkflow(client: Client, taskQueue: string, row: Pick<CampaignRow, 'input' | 'summary'>): Promise<string> {
   const { input } = row;
   const workflowId = workflowIdFor(input.campaignId);
@@ -99,6 +110,12 @@ async function startWorkflow(client: Client, taskQueue: string, row: Pick<Campai
       }),
     );
   } catch (err) {
+    if (isSearchAttributeUnknown(err)) {
+      // Attributes registered a moment ago, or never: the import stays, a retry with the same campaignId starts it.
+      throw new ApiError('temporal_not_set_up', `Temporal refused the campaign's search attributes: ${err.message}`, {
+        campaignId: input.campaignId,
+      });
+    }
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
   return workflowId;

@@ -17,11 +17,15 @@ import { migrateDatabase } from '../db/database';
 import { startEmbeddedPostgres } from '../db/embeddedPostgres';
 import { createLogger } from '../logger';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../simulator/simulator';
+import { startCluster } from '../temporal/cluster';
 import { freePort, startDevServer } from '../temporal/devServer';
+import { ensureServerBinaries, TEMPORAL_SERVER_VERSION } from '../temporal/serverBinaries';
 import type { Cleanup } from './cleanup';
 import { startServiceProcess, type ServiceProcess, WORKER } from './serviceProcess';
 
 export interface EnvironmentOptions {
+  /** The Temporal CLI dev server (SQLite), or the v1.29.1 server as a two-node cluster on the bench's PostgreSQL. */
+  temporal: TemporalKind;
   /** The dialer's catch-up timings (AGENT_POLL_SEC, CALL_SILENCE_SEC). */
   agentPollSec: number;
   callSilenceSec: number;
@@ -31,6 +35,8 @@ export interface EnvironmentOptions {
 
 export interface BenchEnvironment {
   apiUrl: string;
+  /** Which Temporal the run is on, for the report. */
+  temporal: string;
   /** What the API and the worker are started with (an API process of its own takes it too). */
   env: Record<string, string>;
   /** The bench's temp directory, removed at the end. */
@@ -53,19 +59,17 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<BenchEnvi
   cleanup.add('temp dir', () => rm(tmp, { recursive: true, force: true }));
 
   const started = Date.now();
-  // All take seconds: side by side. Settled first, so a server that started is stopped even if another part failed.
-  const [serverStart, postgresStart, bundled] = await Promise.allSettled([
-    startDevServer({ dbFilename: path.join(tmp, 'temporal.sqlite'), port: 0, uiPort: null }),
+  // Both take seconds: side by side. Settled first, so a server that started is stopped even if bundling failed.
+  const [postgresStart, bundled] = await Promise.allSettled([
     startEmbeddedPostgres({ dataDir: path.join(tmp, 'postgres'), persistent: false, logger: createLogger('postgres', 'warn', logTo) }),
     bundle(path.join(tmp, 'workflow-bundle.js')),
   ]);
-  if (serverStart.status === 'fulfilled') cleanup.add('dev server', () => serverStart.value.stop());
   if (postgresStart.status === 'fulfilled') cleanup.add('postgres', () => postgresStart.value.stop());
-  const server = valueOf(serverStart);
   const databaseUrl = valueOf(postgresStart).url;
   const bundlePath = valueOf(bundled);
   await migrateDatabase(databaseUrl, createLogger('migrations', 'warn', logTo));
-  note(`dev server ${server.address} (${server.kind}), PostgreSQL and workflow bundle ready in ${Date.now() - started} ms`);
+  const server = await startTemporal(o.temporal, tmp, databaseUrl, cleanup);
+  note(`${server.label} at ${server.address}, PostgreSQL and workflow bundle ready in ${Date.now() - started} ms`);
 
   const connection = await Connection.connect({ address: server.address });
   cleanup.add('client connection', () => connection.close());
@@ -112,6 +116,7 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<BenchEnvi
 
   return {
     apiUrl,
+    temporal: server.label,
     env,
     dir: tmp,
     client,
@@ -133,6 +138,34 @@ export async function startEnvironment(o: EnvironmentOptions): Promise<BenchEnvi
 function valueOf<T>(settled: PromiseSettledResult<T>): T {
   if (settled.status === 'rejected') throw settled.reason;
   return settled.value;
+}
+
+export type TemporalKind = 'dev' | 'cluster';
+
+interface BenchTemporal {
+  address: string;
+  namespace: string;
+  label: string;
+}
+
+async function startTemporal(kind: TemporalKind, tmp: string, databaseUrl: string, cleanup: Cleanup): Promise<BenchTemporal> {
+  if (kind === 'dev') {
+    const server = await startDevServer({ dbFilename: path.join(tmp, 'temporal.sqlite'), port: 0, uiPort: null });
+    cleanup.add('dev server', () => server.stop());
+    return { address: server.address, namespace: server.namespace, label: `dev server (${server.kind}, SQLite)` };
+  }
+  // Temporal's databases beside the dialer's, on the bench's PostgreSQL; the worker sets up the namespace.
+  const admin = new URL(databaseUrl);
+  const cluster = await startCluster(await ensureServerBinaries(), {
+    host: admin.hostname,
+    port: Number(admin.port),
+    user: decodeURIComponent(admin.username),
+    password: decodeURIComponent(admin.password),
+    database: 'temporal',
+    visibilityDatabase: 'temporal_visibility',
+  });
+  cleanup.add('Temporal cluster', () => cluster.stop());
+  return { address: cluster.address, namespace: 'default', label: `Temporal ${TEMPORAL_SERVER_VERSION} cluster, 2 nodes on PostgreSQL` };
 }
 
 async function bundle(codePath: string): Promise<string> {

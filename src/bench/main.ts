@@ -36,6 +36,7 @@ async function main(): Promise<number> {
   cleanup.onSignals();
   try {
     const env = await startEnvironment({
+      temporal: options.temporal,
       agentPollSec: options.agentPollSec,
       callSilenceSec: options.callSilenceSec,
       cleanup,

@@ -1,6 +1,7 @@
 /** `npm run bench` flags: the scenario (agents, numbers, call timings) and the sweep. */
 import { parseArgs } from 'node:util';
 import { MAX_NUMBERS } from '../api/campaignRequest';
+import type { TemporalKind } from './environment';
 
 export interface Scenario {
   agents: number;
@@ -31,6 +32,7 @@ export interface BenchOptions {
   dumpFile: string | null;
   /** Numbers of the CSV import measured through the API in its own process; 0: not measured. */
   importNumbers: number;
+  temporal: TemporalKind;
   sweep: null | {
     /** Agents of each step, in order; numbers = agents * callsPerAgent. */
     agents: number[];
@@ -60,6 +62,8 @@ export const USAGE = `npm run bench -- [options]
   --max-attempts N      the campaigns' maxAttempts (default 1)
   --retry-delay-sec S   their retryDelaySec, real seconds (default 300); a retry that cannot fall due
                         within the run ends it once every number has had its first attempt
+  --temporal dev|cluster  the Temporal CLI dev server (default), or the v1.29.1 server as a two-node
+                        cluster on PostgreSQL (built with Go into the cache when missing)
   --import-numbers N    also time a CSV import of N numbers into an API process, with its peak RSS
                         (default 1000000; 0: skip)
   --agent-poll-sec S    the dialer's GET /agents period (default 5)
@@ -94,6 +98,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       'max-attempts': { type: 'string', default: '1' },
       'retry-delay-sec': { type: 'string', default: '300' },
       'import-numbers': { type: 'string', default: '1000000' },
+      temporal: { type: 'string', default: 'dev' },
       'agent-poll-sec': { type: 'string', default: '5' },
       'call-silence-sec': { type: 'string', default: '60' },
       sweep: { type: 'boolean', default: false },
@@ -147,6 +152,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     callSilenceSec: positive('call-silence-sec', v['call-silence-sec']),
     dumpFile: v.dump ?? null,
     importNumbers: integer('import-numbers', v['import-numbers'], 0),
+    temporal: temporalKind(v.temporal),
     sweep,
   };
 }
@@ -155,6 +161,11 @@ function integer(name: string, text: string | undefined, min: number): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
   return n;
+}
+
+function temporalKind(text: string | undefined): TemporalKind {
+  if (text === 'dev' || text === 'cluster') return text;
+  throw new UsageError('--temporal must be dev or cluster');
 }
 
 function positive(name: string, text: string | undefined): number {

@@ -53,7 +53,7 @@ export function figuresOf(run: RunResult, options: BenchOptions): BenchFigures {
       mode: options.sweep ? 'sweep' : 'single',
       agentPollSec: options.agentPollSec,
       callSilenceSec: options.callSilenceSec,
-      temporal: 'dev server (Temporal CLI, SQLite), worker in its own process',
+      temporal: `${run.temporal}, worker in its own process`,
     },
     completed: run.completed,
     calls: ledger.calls,
@@ -104,6 +104,7 @@ export function printRun(run: RunResult, f: BenchFigures): void {
       `ring ${range(s.ringSec)} s, talk ${range(s.talkSec)} s, wrap-up ${range(s.wrapUpSec)} s (simulated), ` +
       `answer rate ${s.answerRate}, time scale ${s.timeScale}, seed ${s.seed}`,
   );
+  console.log(`Temporal: ${run.temporal}`);
   console.log(`Campaigns: ${run.statuses.join(', ')} in ${(run.wallMs / 1000).toFixed(1)} s`);
   const d = f.dispatchLatencyMs;
   const rows: Array<[string, string, string]> = [

@@ -13,6 +13,8 @@ import { percentiles, type Percentiles } from './stats';
 
 export interface RunResult {
   scenario: Scenario;
+  /** Which Temporal it ran on. */
+  temporal: string;
   /** Every campaign completed within the time bound. */
   completed: boolean;
   /** Final status of each campaign workflow (or why it has none). */
@@ -83,6 +85,7 @@ export async function runScenario(
   const meanHoldMs = ended > 0 ? ledger.busyMs / ended : Number.NaN;
   return {
     scenario,
+    temporal: env.temporal,
     completed,
     statuses,
     wallMs,

@@ -29,7 +29,7 @@ export type NamespaceStatus =
 
 const { IndexedValueType } = temporal.api.enums.v1;
 const GRPC = { NOT_FOUND: 5, PERMISSION_DENIED: 7, UNIMPLEMENTED: 12, UNAUTHENTICATED: 16 };
-/** How long a namespace created here is given to show up in the search-attribute calls (a server cache). */
+/** How long a namespace or attributes created here are given to show up in the server's caches. */
 const NEW_NAMESPACE_WAIT_MS = 15_000;
 /** Retention of a namespace the dialer creates itself: the campaigns' results live in PostgreSQL. */
 const CREATED_RETENTION_DAYS = 7;
@@ -60,6 +60,7 @@ export async function setUpNamespace(services: TemporalServices, namespace: stri
       logger.info({ namespace, retentionDays: CREATED_RETENTION_DAYS }, 'created the Temporal namespace');
     }
     await addSearchAttributes(services, namespace, before.missing, before.namespaceMissing ? NEW_NAMESPACE_WAIT_MS : 0);
+    await untilAttributesUsable(services, namespace);
     logger.info({ namespace, added: before.missing.map((a) => a.name) }, 'registered the search attributes');
   } catch (err) {
     if (!refusedByServer(err)) throw err;
@@ -84,6 +85,24 @@ async function addSearchAttributes(
     } catch (err) {
       // Right after a namespace is created, the search-attribute calls do not find it for a moment.
       if (!(isGrpcServiceError(err) && err.code === GRPC.NOT_FOUND) || Date.now() >= giveUpAt) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/**
+ * Registered attributes reach each frontend's cache within seconds; until then a workflow started with
+ * them is refused. A visibility query naming them is checked against that cache: wait until it passes.
+ */
+async function untilAttributesUsable(services: TemporalServices, namespace: string): Promise<void> {
+  const query = REQUIRED_SEARCH_ATTRIBUTES.map((a) => `${a.name} = 'probe'`).join(' AND ');
+  const giveUpAt = Date.now() + NEW_NAMESPACE_WAIT_MS;
+  for (;;) {
+    try {
+      await services.workflowService.countWorkflowExecutions({ namespace, query });
+      return;
+    } catch (err) {
+      if (Date.now() >= giveUpAt) throw err;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
