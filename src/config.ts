@@ -2,6 +2,8 @@
  * Configuration of every process, read from the environment and validated once at start.
  * A bad value stops the process with one line naming the variable.
  */
+import { readFileSync } from 'node:fs';
+import type { TLSConfig } from '@temporalio/client';
 import { z } from 'zod';
 import type { TwilioSettings } from './activities/twilioProvider';
 
@@ -29,6 +31,12 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('campaign-dialer'),
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: optionalSecret,
   PORT: port.default(3000),
   PUBLIC_BASE_URL: url.optional(),
   API_KEY: optionalSecret,
@@ -60,7 +68,7 @@ const envSchema = z.object({
 });
 
 export interface Config {
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: { address: string; namespace: string; taskQueue: string; security: TemporalSecurity };
   port: number;
   publicBaseUrl: string;
   apiKey?: string;
@@ -103,6 +111,45 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv)
   return parsed.data;
 }
 
+/** How the dialer reaches a Temporal that wants TLS (Temporal Cloud, a self-hosted frontend with certificates). */
+export interface TemporalSecurity {
+  /** false: plaintext; true: TLS with the system's roots; else the files given. */
+  tls: boolean | TLSConfig;
+  /** A Temporal Cloud API key, sent as a bearer token (over TLS). A secret: never logged. */
+  apiKey?: string;
+}
+
+function readPem(variable: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(variable, `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** TEMPORAL_TLS_CERT and _KEY (mTLS, both or neither), _CA, _SERVER_NAME; TEMPORAL_API_KEY implies TLS. */
+function temporalSecurity(e: z.output<typeof envSchema>): TemporalSecurity {
+  if ((e.TEMPORAL_TLS_CERT === undefined) !== (e.TEMPORAL_TLS_KEY === undefined)) {
+    throw new ConfigError(e.TEMPORAL_TLS_CERT === undefined ? 'TEMPORAL_TLS_CERT' : 'TEMPORAL_TLS_KEY', 'set both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY for mTLS, or neither');
+  }
+  const files: TLSConfig = {
+    ...(e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY
+      ? { clientCertPair: { crt: readPem('TEMPORAL_TLS_CERT', e.TEMPORAL_TLS_CERT), key: readPem('TEMPORAL_TLS_KEY', e.TEMPORAL_TLS_KEY) } }
+      : {}),
+    ...(e.TEMPORAL_TLS_CA ? { serverRootCACertificate: readPem('TEMPORAL_TLS_CA', e.TEMPORAL_TLS_CA) } : {}),
+    ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
+  const needsTls = e.TEMPORAL_API_KEY !== undefined || Object.keys(files).length > 0;
+  const wanted = e.TEMPORAL_TLS === 'true' || needsTls;
+  if (e.TEMPORAL_TLS === 'false' && needsTls) {
+    throw new ConfigError('TEMPORAL_TLS', 'false, but TEMPORAL_API_KEY or a TEMPORAL_TLS_* file is set: those need TLS');
+  }
+  return {
+    tls: !wanted ? false : Object.keys(files).length > 0 ? files : true,
+    ...(e.TEMPORAL_API_KEY === undefined ? {} : { apiKey: e.TEMPORAL_API_KEY }),
+  };
+}
+
 /** With TELEPHONY_PROVIDER=twilio: its settings, each required one present. */
 function twilioSettings(e: z.output<typeof envSchema>): TwilioSettings {
   const required = (name: 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_FROM'): string => {
@@ -124,7 +171,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const twilio = e.TELEPHONY_PROVIDER === 'twilio' ? twilioSettings(e) : undefined;
   const simulatorUrl = `http://localhost:${e.SIMULATOR_PORT}`;
   return {
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      security: temporalSecurity(e),
+    },
     port: e.PORT,
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
     apiKey: e.API_KEY,

@@ -53,7 +53,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // The worker's pool; the API opens its own from config.database.url.
     const database = openDatabase(config.database.url, logger);
     stops.push(() => database.close());
-    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const connection = await NativeConnection.connect({ address: config.temporal.address, ...config.temporal.security });
     stops.push(() => connection.close());
     const setUp = await setUpNamespace(connection, config.temporal.namespace, logger);
     if (!setUp.ready) throw new Error(setUp.problem);

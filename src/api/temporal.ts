@@ -20,6 +20,7 @@ import type { Config } from '../config';
 export function createApiConnection(temporal: Config['temporal']): Connection {
   return Connection.lazy({
     address: temporal.address,
+    ...temporal.security,
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
   });
 }

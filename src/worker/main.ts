@@ -10,11 +10,11 @@ import { setUpNamespace } from '../temporal/namespaceSetup';
 import { installSdkLogger } from '../temporal/sdkLogger';
 import { activityDepsFrom, createDialerWorker } from './createWorker';
 
-async function connectWithin(address: string, deadlineMs: number): Promise<NativeConnection> {
+async function connectWithin(temporal: Config['temporal'], deadlineMs: number): Promise<NativeConnection> {
   const giveUpAt = Date.now() + deadlineMs;
   for (;;) {
     try {
-      return await NativeConnection.connect({ address });
+      return await NativeConnection.connect({ address: temporal.address, ...temporal.security });
     } catch (err) {
       if (Date.now() >= giveUpAt) throw err;
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   await migrateOrExit(databaseUrl, logger);
   let connection: NativeConnection;
   try {
-    connection = await connectWithin(config.temporal.address, config.worker.connectTimeoutSec * 1000);
+    connection = await connectWithin(config.temporal, config.worker.connectTimeoutSec * 1000);
   } catch (err) {
     const { address } = config.temporal;
     logger.fatal({ address, timeoutSec: config.worker.connectTimeoutSec, err: String(err) }, 'cannot reach Temporal');
