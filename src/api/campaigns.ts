@@ -4,9 +4,10 @@ import { pipeline } from 'node:stream/promises';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { stringify } from 'csv-stringify';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { findCampaign } from '../db/campaigns';
+import { type CampaignRow, findCampaign, finishedByOutcome } from '../db/campaigns';
 import { resultRowsExported } from '../metrics/api';
 import { workflowIdFor } from '../shared/callId';
+import { type CampaignProgress, type CampaignStatus, OUTCOMES, type OutcomeCounts } from '../shared/types';
 import { cancelUpdate, type ControlResult, pauseUpdate, progressQuery, resumeUpdate } from '../workflows/messages';
 import { addNumbers } from './addNumbers';
 import type { AppDeps } from './app';
@@ -32,6 +33,27 @@ function campaignIdParam(req: Request): string {
 }
 
 const CONTROLS = { pause: pauseUpdate, resume: resumeUpdate, cancel: cancelUpdate } as const;
+
+/** A campaign whose workflow is gone, as the database tells it: nothing is in flight, no agent is held. */
+async function storedProgress(pool: AppDeps['pool'], row: CampaignRow): Promise<CampaignProgress> {
+  const byOutcome = await finishedByOutcome(pool, row.campaignId);
+  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, byOutcome.get(o) ?? 0])) as OutcomeCounts;
+  const finished = OUTCOMES.reduce((sum, o) => sum + outcomes[o], 0);
+  return {
+    campaignId: row.campaignId,
+    name: row.name,
+    workflowId: row.workflowId,
+    status: row.status as CampaignStatus,
+    total: row.total,
+    pending: row.total - finished,
+    inFlight: 0,
+    finished,
+    outcomes,
+    agents: { idle: 0, onCall: 0, busy: 0, offline: 0 },
+    createdAt: row.createdAt.toISOString(),
+    completedAt: row.completedAt?.toISOString() ?? null,
+  };
+}
 
 /** The export's columns: `phone` first, so the file can be imported again as is. */
 const RESULT_COLUMNS = [
@@ -111,7 +133,11 @@ export function campaignsRouter(deps: AppDeps): Router {
           : progress,
       );
     } catch (err) {
-      throw err instanceof WorkflowNotFoundError ? campaignNotFound(campaignId) : err;
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // Past the namespace's retention the workflow is gone; the database still has the campaign.
+      const row = await findCampaign(pool, campaignId);
+      if (!row || row.status === 'imported') throw campaignNotFound(campaignId);
+      res.json(await storedProgress(pool, row));
     }
   });
 

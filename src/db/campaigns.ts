@@ -111,3 +111,13 @@ export async function listCampaigns(pool: Pool, limit: number): Promise<Campaign
   );
   return rows.map((r) => ({ campaignId: r.campaign_id, name: r.name, status: r.status, workflowId: r.workflow_id }));
 }
+
+/** A campaign's finished numbers by how their last attempt ended, read from its contacts (one grouped scan). */
+export async function finishedByOutcome(db: Pool, campaignId: string): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ outcome: string; n: number }>(
+    `SELECT last_outcome AS outcome, count(*)::int AS n FROM contact
+     WHERE campaign_id = $1 AND state = 'finished' AND last_outcome IS NOT NULL GROUP BY last_outcome`,
+    [campaignId],
+  );
+  return new Map(rows.map((r) => [r.outcome, r.n]));
+}

@@ -33,6 +33,7 @@ import {
   workflowsOnQueue,
 } from './helpers';
 import { eventually } from '../support/eventually';
+import { seedCampaign } from '../support/seedCampaign';
 import { testConnection, testNamespace } from '../support/temporal';
 
 let api: TestApi;
@@ -768,6 +769,40 @@ describe('GET /campaigns/:id and the controls, where no worker is needed', () =>
     const res = await request(api.app).post(`/campaigns/${campaignId}/${action}`).expect(409);
     expect(res.body.error.code).toBe('campaign_closed');
     expect((await handle.describe()).status.name).toBe('TERMINATED');
+  });
+
+  it('200 from the database once the workflow is gone (past the namespace retention)', async () => {
+    // In the database as POST /campaigns leaves it, with no workflow in Temporal: as after the retention.
+    const campaignId = uniqueCampaignId('retained');
+    const input: CampaignInput = {
+      campaignId,
+      name: 'Retained',
+      total: 2,
+      settings: { maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null },
+      timing: { agentPollSec: 5, callSilenceSec: 60, lookupGiveUpSec: 900 },
+      createdAt: '2030-01-01T00:00:00.000Z',
+    };
+    await seedCampaign(api.pool, input, ['+8613800138000', '+8613800138001']);
+    goneFromTemporal.push(campaignId);
+    const workflowId = workflowIdFor(campaignId);
+    // As the campaign had left its numbers: one answered, one never dialled (a cancel leaves it pending).
+    await api.pool.query("UPDATE contact SET state = 'finished', attempts = 1, last_outcome = 'answered' WHERE campaign_id = $1 AND number_index = 0", [campaignId]);
+    await api.pool.query("UPDATE campaign SET status = 'cancelled', completed_at = '2030-01-02T03:04:05Z' WHERE campaign_id = $1", [campaignId]);
+    const res = await request(api.app).get(`/campaigns/${campaignId}`).expect(200);
+    expect(res.body).toEqual({
+      campaignId,
+      name: 'Retained',
+      workflowId,
+      status: 'cancelled',
+      total: 2,
+      pending: 1,
+      inFlight: 0,
+      finished: 1,
+      outcomes: { answered: 1, 'no-answer': 0, busy: 0, failed: 0, canceled: 0 },
+      agents: { idle: 0, onCall: 0, busy: 0, offline: 0 },
+      createdAt: '2030-01-01T00:00:00.000Z',
+      completedAt: '2030-01-02T03:04:05.000Z',
+    });
   });
 
   it('404 not_found for a route that does not exist', async () => {
