@@ -10,10 +10,15 @@ import { type AgentCounts, CAMPAIGN_STATUSES, type CampaignStatus } from '../sha
 import { progressQuery, WORKFLOW_TYPE } from '../workflows/messages';
 import { cachedFor } from './cachedFor';
 import { summaryOf } from './campaignList';
-import { visibilityString } from './agentCampaigns';
 import { withDeadline } from './temporal';
 
 export const CAMPAIGN_GAUGES_TTL_MS = 5_000;
+
+/** A string literal for a visibility query. */
+export function visibilityString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
 /** Agent gauges for at most this many open campaigns (the newest): it bounds both series and queries. */
 export const MAX_CAMPAIGNS_WITH_AGENT_GAUGES = 100;
 /** Well inside Prometheus's default 10 s scrape timeout; a campaign that does not answer is left out. */

@@ -56,7 +56,7 @@ const countDeliveries: RequestHandler = (req, res, next) => {
   next();
 };
 
-export function webhooksRouter({ config, client, logger }: AppDeps): Router {
+export function webhooksRouter({ config, client, pool, logger }: AppDeps): Router {
   const router = express.Router();
   // First, so that deliveries the rate limit or the signature check refuse are counted too.
   router.use(countDeliveries);
@@ -65,7 +65,7 @@ export function webhooksRouter({ config, client, logger }: AppDeps): Router {
   // The signature covers the exact bytes sent, so the body is kept raw and parsed after the check.
   const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT });
   const signed = [raw, requireWebhookSignature(config)];
-  const campaignsWithAgent = agentCampaignLookup(client);
+  const campaignsWithAgent = agentCampaignLookup(pool);
 
   /** Both call-status routes end here, whoever the sender: `input` is the contract's report. */
   async function deliverCallStatus(input: unknown, res: Response): Promise<void> {

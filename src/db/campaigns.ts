@@ -69,9 +69,9 @@ export async function findCampaign(db: Pool | PoolClient, campaignId: string, fo
 /** The row of a campaign being imported, written first so that a second request for the id waits on it, then fails. */
 export async function insertCampaign(db: PoolClient, row: Omit<CampaignRow, 'status' | 'total' | 'columns' | 'completedAt'>): Promise<void> {
   await db.query(
-    `INSERT INTO campaign (campaign_id, name, workflow_id, request_hash, status, input, summary, total, created_at)
-     VALUES ($1, $2, $3, $4, 'imported', $5, $6, 0, $7)`,
-    [row.campaignId, row.name, row.workflowId, row.requestHash, row.input, row.summary, row.createdAt],
+    `INSERT INTO campaign (campaign_id, name, workflow_id, request_hash, status, input, summary, total, created_at, agent_ids)
+     VALUES ($1, $2, $3, $4, 'imported', $5, $6, 0, $7, $8)`,
+    [row.campaignId, row.name, row.workflowId, row.requestHash, row.input, row.summary, row.createdAt, row.input.agentIds ?? null],
   );
 }
 
@@ -120,4 +120,18 @@ export async function finishedByOutcome(db: Pool, campaignId: string): Promise<M
     [campaignId],
   );
   return new Map(rows.map((r) => [r.outcome, r.n]));
+}
+
+/**
+ * Workflow ids of the live (running or paused) campaigns that include the agent: those started with
+ * it among their agents, and those that take every agent. A campaign ended from outside (the Temporal
+ * UI) may still be listed; its signal then finds no workflow, which the caller ignores.
+ */
+export async function liveCampaignsWithAgent(db: Pool, agentId: string): Promise<string[]> {
+  const { rows } = await db.query<{ workflow_id: string }>(
+    `SELECT workflow_id FROM campaign
+     WHERE status IN ('running', 'paused') AND (agent_ids IS NULL OR $1 = ANY (agent_ids))`,
+    [agentId],
+  );
+  return rows.map((r) => r.workflow_id);
 }

@@ -3,11 +3,9 @@
  * workflow history shows exactly which reports Temporal accepted.
  */
 import request from 'supertest';
-import { runningCampaignsQuery } from '../../src/api/agentCampaigns';
 import { MAX_CLOCK_SKEW_SEC, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../../src/api/signature';
 import { makeCallId, workflowIdFor } from '../../src/shared/callId';
 import { postWebhook, receivedSignals, type ReceivedSignal, testApi, type TestApi, uniqueCampaignId } from './helpers';
-import { eventually } from '../support/eventually';
 
 const secret = 'webhook-secret-for-tests';
 let api: TestApi;
@@ -24,17 +22,6 @@ async function startCampaign(agentIds?: string[]): Promise<string> {
     .send({ campaignId, numbers: ['+8613800138000', '+8613800138001'], ...(agentIds ? { agentIds } : {}) })
     .expect(201);
   return campaignId;
-}
-
-/** Visibility is eventually consistent: waits until it shows what the test needs. */
-async function runningCampaignsWith(agentId: string, ready: (workflowIds: string[]) => boolean): Promise<void> {
-  const list = async () => {
-    const ids: string[] = [];
-    const query = runningCampaignsQuery(agentId);
-    for await (const info of api.client.workflow.list({ query })) ids.push(info.workflowId);
-    return ids;
-  };
-  expect(ready(await eventually(list, ready, 30_000))).toBe(true);
 }
 
 const signals = (campaignId: string): Promise<ReceivedSignal[]> =>
@@ -159,7 +146,6 @@ describe('POST /webhooks/call-status', () => {
 
     it.each(cases)('agent-status with %s', async (_what, headersFor) => {
       const agentCampaign = await startCampaign(['agent-401']);
-      await runningCampaignsWith('agent-401', (ids) => ids.includes(workflowIdFor(agentCampaign)));
       const raw = JSON.stringify({ agentId: 'agent-401', status: 'idle', timestamp: new Date().toISOString() });
       const res = await postWebhook(api.app, '/webhooks/agent-status', raw, { headers: headersFor(raw) }).expect(401);
       expect(res.body.error.code).toBe('unauthorized');
@@ -195,13 +181,9 @@ describe('POST /webhooks/agent-status', () => {
     const withAgent = [await startCampaign([agent, 'a2']), await startCampaign([agent])];
     const without = await startCampaign(['a2']);
     const ended = await startCampaign([agent]);
+    // Ended from outside (the Temporal UI): the database still calls it running, its signal finds no workflow.
     await api.client.workflow.getHandle(workflowIdFor(ended)).terminate('test');
-    // Other suites' campaigns that take every agent ('*') match too: look only at this test's own.
-    const [first, second] = withAgent.map(workflowIdFor);
-    await runningCampaignsWith(
-      agent,
-      (ids) => ids.includes(first!) && ids.includes(second!) && !ids.includes(workflowIdFor(without)) && !ids.includes(workflowIdFor(ended)),
-    );
+    // No visibility to wait for: the API reads the campaigns' agents from the database.
 
     const timestamp = '2030-01-02T03:04:05.678Z';
     await postWebhook(api.app, '/webhooks/agent-status', agentReport(agent, 'busy', timestamp), { secret }).expect(204);

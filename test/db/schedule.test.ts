@@ -1,6 +1,6 @@
 /** The schedule's SQL on a real PostgreSQL: leases, attempts and statuses are idempotent, and retries wait in the database. */
 import pg from 'pg';
-import { completeImport, findCampaign, insertCampaign, listCampaigns, markStarted } from '../../src/db/campaigns';
+import { completeImport, findCampaign, insertCampaign, listCampaigns, liveCampaignsWithAgent, markStarted } from '../../src/db/campaigns';
 import { insertStaged, stageNumbers, type StagedNumber } from '../../src/db/contacts';
 import { inTransaction, type Pool } from '../../src/db/database';
 import { leaseNumbers, phoneOf, recordAttempts, recordCampaignStatus } from '../../src/db/schedule';
@@ -31,7 +31,7 @@ async function* numbers(list: StagedNumber[]): AsyncGenerator<StagedNumber> {
 const phone = (i: number): string => `+86139${String(10_000_000 + i).slice(-8)}`;
 
 /** A campaign with `count` numbers (and the repeats and held numbers `extra` brings), as the API imports it. */
-async function importNumbers(campaignId: string, list: StagedNumber[], first = 0) {
+async function importNumbers(campaignId: string, list: StagedNumber[], first = 0, agentIds?: string[]) {
   return inTransaction(pool, async (db) => {
     if (first === 0) {
       await insertCampaign(db, {
@@ -39,7 +39,7 @@ async function importNumbers(campaignId: string, list: StagedNumber[], first = 0
         name: campaignId,
         workflowId: `campaign-${campaignId}`,
         requestHash: 'h',
-        input: input(campaignId),
+        input: { ...input(campaignId), ...(agentIds ? { agentIds } : {}) },
         summary: { accepted: 0, duplicates: 0, rejected: [] },
         createdAt: new Date(T0),
       });
@@ -136,5 +136,24 @@ describe('campaign status', () => {
     const { rows } = await pool.query('SELECT number_index, state FROM contact WHERE campaign_id = $1 ORDER BY 1', ['st']);
     // Number 0 waited for a retry: finished; 1 was leased, never dialled, and 2 never leased: both stay pending.
     expect(rows.map((r: { state: string }) => r.state)).toEqual(['finished', 'leased', 'queued']);
+  });
+});
+
+describe('the live campaigns of an agent', () => {
+  it('are those running or paused that name the agent or take every agent; not those imported only, nor ended', async () => {
+    const one = [{ index: 0, phone: phone(0) }];
+    await importNumbers('ag-named', one, 0, ['x1', 'x2']);
+    await importNumbers('ag-every', one);
+    await importNumbers('ag-other', one, 0, ['x3']);
+    await importNumbers('ag-paused', one, 0, ['x1']);
+    await importNumbers('ag-ended', one, 0, ['x1']);
+    await importNumbers('ag-imported', one, 0, ['x1']);
+    for (const id of ['ag-named', 'ag-every', 'ag-other', 'ag-paused', 'ag-ended']) await markStarted(pool, id);
+    await recordCampaignStatus(pool, { campaignId: 'ag-paused', status: 'paused', completedAt: null, version: 1 });
+    await recordCampaignStatus(pool, { campaignId: 'ag-ended', status: 'completed', completedAt: new Date(T0).toISOString(), version: 1 });
+    const ours = (ids: string[]) => ids.filter((id) => id.startsWith('campaign-ag-')).sort();
+    expect(ours(await liveCampaignsWithAgent(pool, 'x1'))).toEqual(['campaign-ag-every', 'campaign-ag-named', 'campaign-ag-paused']);
+    expect(ours(await liveCampaignsWithAgent(pool, 'x3'))).toEqual(['campaign-ag-every', 'campaign-ag-other']);
+    expect(ours(await liveCampaignsWithAgent(pool, 'nobody'))).toEqual(['campaign-ag-every']);
   });
 });
