@@ -77,17 +77,10 @@ async function addSearchAttributes(
   waitMs: number,
 ): Promise<void> {
   const searchAttributes = Object.fromEntries(missing.map((a) => [a.name, IndexedValueType[a.indexedType]]));
-  const giveUpAt = Date.now() + waitMs;
-  for (;;) {
-    try {
-      await services.operatorService.addSearchAttributes({ namespace, searchAttributes });
-      return;
-    } catch (err) {
-      // Right after a namespace is created, the search-attribute calls do not find it for a moment.
-      if (!(isGrpcServiceError(err) && err.code === GRPC.NOT_FOUND) || Date.now() >= giveUpAt) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
+  // Right after a namespace is created, the search-attribute calls do not find it for a moment.
+  await retriedFor(waitMs, (err) => isGrpcServiceError(err) && err.code === GRPC.NOT_FOUND, () =>
+    services.operatorService.addSearchAttributes({ namespace, searchAttributes }),
+  );
 }
 
 /**
@@ -96,13 +89,18 @@ async function addSearchAttributes(
  */
 async function untilAttributesUsable(services: TemporalServices, namespace: string): Promise<void> {
   const query = REQUIRED_SEARCH_ATTRIBUTES.map((a) => `${a.name} = 'probe'`).join(' AND ');
-  const giveUpAt = Date.now() + NEW_NAMESPACE_WAIT_MS;
+  await retriedFor(NEW_NAMESPACE_WAIT_MS, () => true, () => services.workflowService.countWorkflowExecutions({ namespace, query }));
+}
+
+/** `call`, again every 500 ms while it fails with an error `retry` accepts, for up to `waitMs`. */
+async function retriedFor(waitMs: number, retry: (err: unknown) => boolean, call: () => Promise<unknown>): Promise<void> {
+  const giveUpAt = Date.now() + waitMs;
   for (;;) {
     try {
-      await services.workflowService.countWorkflowExecutions({ namespace, query });
+      await call();
       return;
     } catch (err) {
-      if (Date.now() >= giveUpAt) throw err;
+      if (!retry(err) || Date.now() >= giveUpAt) throw err;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
