@@ -181,11 +181,11 @@ function frontendBalancer(backends: () => string[]): Promise<{ address: string; 
       if (tried >= candidates.length) return void client.destroy();
       const [host, port] = candidates[(start + tried) % candidates.length]!.split(':') as [string, string];
       const upstream = createConnection({ host, port: Number(port) });
-      upstream.once('error', () => {
-        if (!upstream.readyState || upstream.connecting) attempt(tried + 1);
-        else client.destroy();
-      });
+      let connected = false;
+      // Refused (the node is down): the next one; failed later: the client reconnects.
+      upstream.once('error', () => (connected ? client.destroy() : attempt(tried + 1)));
       upstream.once('connect', () => {
+        connected = true;
         sockets.add(upstream);
         upstream.once('close', () => sockets.delete(upstream));
         upstream.on('error', () => client.destroy());
