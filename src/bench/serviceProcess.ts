@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { outputTail } from '../shared/outputTail';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TAIL_LINES = 40;
@@ -37,22 +38,14 @@ export function startServiceProcess(spec: ServiceSpec, env: Record<string, strin
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const tail: string[] = [];
   let sawReady = false;
   const readyListeners = new Set<() => void>();
-  const onData = (chunk: Buffer): void => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line.trim()) continue;
-      tail.push(line);
-      if (tail.length > TAIL_LINES) tail.shift();
-      if (!sawReady && line.includes(spec.readyText)) {
-        sawReady = true;
-        for (const listener of readyListeners) listener();
-      }
+  const tail = outputTail(child, TAIL_LINES, (line) => {
+    if (!sawReady && line.includes(spec.readyText)) {
+      sawReady = true;
+      for (const listener of readyListeners) listener();
     }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  });
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.once('error', (err) => {

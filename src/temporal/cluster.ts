@@ -10,6 +10,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { isPortFree, isTemporalReachable } from './devServer';
+import { outputTail } from '../shared/outputTail';
 import type { ServerBinaries } from './serverBinaries';
 
 const execFileAsync = promisify(execFile);
@@ -130,16 +131,7 @@ function startNode(binaries: ServerBinaries, db: ClusterDatabase, index: number,
     env: { ...process.env, ...clusterEnv(db, ports) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: string[] = [];
-  const onData = (chunk: Buffer): void => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line.trim()) continue;
-      lines.push(line);
-      if (lines.length > TAIL_LINES) lines.shift();
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  const lines = outputTail(child, TAIL_LINES);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const killOnExit = (): void => void (running() && child.kill('SIGKILL'));

@@ -12,6 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_REGISTRATIONS } from '../workflows/searchAttributes';
 import { cachedTemporalCliPath, findTemporalCli } from './cli';
+import { outputTail } from '../shared/outputTail';
 
 export type DevServerLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'never';
 
@@ -166,17 +167,7 @@ async function spawnAndWait(
   const started = Date.now();
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
-  const tail: string[] = [];
-  const onData = (chunk: Buffer): void => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line.trim()) continue;
-      tail.push(line);
-      if (tail.length > TAIL_LINES) tail.shift();
-      o.onLog?.(line);
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  const tail = outputTail(child, TAIL_LINES, o.onLog);
 
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;

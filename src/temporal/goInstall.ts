@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { outputTail } from '../shared/outputTail';
 
 export interface GoInstall {
   go: string;
@@ -36,17 +37,7 @@ export async function goInstall(o: GoInstall): Promise<void> {
         env: { ...o.env, GOBIN: buildDir },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const tail: string[] = [];
-      const onData = (chunk: Buffer): void => {
-        for (const line of chunk.toString().split('\n')) {
-          if (!line.trim()) continue;
-          tail.push(line);
-          if (tail.length > 40) tail.shift();
-          o.log(`go: ${line.replace(/^go: /, '')}`);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
+      const tail = outputTail(child, 40, (line) => o.log(`go: ${line.replace(/^go: /, '')}`));
       const ticker = setInterval(() => o.log(`still building ${o.label} (${Math.round((Date.now() - started) / 1000)} s)...`), 20_000);
       child.on('error', (err) => {
         clearInterval(ticker);
