@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
 import { z } from 'zod';
 import type { TwilioSettings } from './activities/twilioProvider';
+import { CLOCK_PATTERN, parseClock } from './rules/callingWindow';
+import { type CallingHours, WEEKDAYS } from './shared/types';
 
 export class ConfigError extends Error {
   constructor(
@@ -65,6 +67,15 @@ const envSchema = z.object({
   WORKER_METRICS_PORT: optionalPort.default(9464),
   TEMPORAL_METRICS_BIND: hostPort.optional(),
   DATABASE_URL: databaseUrl.optional(),
+  DEFAULT_CALLING_HOURS: z
+    .string()
+    .transform((text, ctx): { start: string; end: string } => {
+      const [start = '', end = ''] = text.split('-').map((t) => t.trim());
+      if (CLOCK_PATTERN.test(start) && CLOCK_PATTERN.test(end) && parseClock(start) < parseClock(end)) return { start, end };
+      ctx.issues.push({ code: 'custom', input: text, message: 'expected HH:MM-HH:MM with start before end, e.g. 08:00-21:00' });
+      return z.NEVER;
+    })
+    .default({ start: '08:00', end: '21:00' }),
 });
 
 export interface Config {
@@ -97,6 +108,8 @@ export interface Config {
   };
   /** The dialer's own PostgreSQL; unset: `npm start` runs an embedded one, the worker and the API refuse to start. */
   database: { url?: string };
+  /** The calling hours of a campaign that names none (every day). */
+  rules: { defaultCallingHours: CallingHours };
 }
 
 /** Validates the environment against a schema; the first problem becomes a ConfigError naming its variable. */
@@ -197,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       temporalMetricsBind: e.TEMPORAL_METRICS_BIND,
     },
     database: { url: e.DATABASE_URL },
+    rules: { defaultCallingHours: { ...e.DEFAULT_CALLING_HOURS, days: [...WEEKDAYS] } },
   };
 }
 

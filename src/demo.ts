@@ -60,7 +60,8 @@ async function main(): Promise<void> {
         campaignId,
         name: `Demo: ${count} numbers, ${agents} agents`,
         numbers: demoNumbers(count),
-        settings: { defaultRegion: 'CN', maxAttempts: 1 },
+        // The simulator's numbers reach nobody: the demo runs whatever the hour in China.
+        settings: { defaultRegion: 'CN', maxAttempts: 1, callingHours: { start: '00:00', end: '24:00' } },
       }),
     });
     const reply = (await created.json()) as { accepted?: number; workflowId?: string; error?: { message: string } };

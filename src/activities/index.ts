@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { AGENT_STATUSES, type AgentStatus } from '../shared/types';
 import { parseCallId } from '../shared/callId';
 import type { Pool } from '../db/database';
-import { leaseNumbers, phoneOf, recordAttempts, recordCampaignStatus } from '../db/schedule';
+import { checkBeforeDial, type DialCheck, leaseNumbers, phoneOf, recordAttempts, recordCampaignStatus, scheduleCallback } from '../db/schedule';
 import type { Logger } from '../logger';
 import { type JsonHttp, jsonHttp } from './http';
 import { httpProvider } from './httpProvider';
@@ -88,8 +88,16 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
       late: info.attempt > 1 || Date.now() - info.currentAttemptScheduledTimestampMs > STALE_PLACEMENT_MS,
       decidedAt: info.scheduledTimestampMs,
     };
-    // Read once, and only by whoever needs it first (the late check, or the placement).
+    // Read once, and only by whoever needs it first (the check before the dial, the late check, or the placement).
     let number: Promise<string> | undefined;
+    // Checked only before anything may have been sent: a retry may follow a request the provider took.
+    if (info.attempt === 1) {
+      const check = await checkRules(input);
+      if (!check.dial) {
+        return check.held === 'do_not_call' ? { placed: false, held: check.held } : { placed: false, held: check.held, nextOpenAt: check.nextOpenAt };
+      }
+      number = Promise.resolve(check.phone);
+    }
     const where: CallWhereabouts = { number: () => (number ??= numberOf(input.callId)), decidedAt: timing.decidedAt };
     const unavailable = await agentUnavailableForLatePlacement(input, timing, info.attempt, where);
     if (unavailable) {
@@ -103,6 +111,15 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
       return { placed: false, agentUnavailable: { status: 'busy', observedAt: Date.now() } };
     }
     return provider.placeCall({ callId, to: await where.number(), agentId, campaignId }, timing);
+  }
+
+  /** The calling rules right before the dial: the number may have gone on the do-not-call list, or out of its hours. */
+  async function checkRules({ callId, campaignId }: PlaceCallInput): Promise<DialCheck> {
+    const ref = parseCallId(callId);
+    const check = ref && (await checkBeforeDial(deps.database, campaignId, ref.numberIndex, Date.now()));
+    if (check === undefined) throw ApplicationFailure.nonRetryable(`no number for call ${callId}`, 'NumberUnavailable');
+    if (!check.dial) deps.logger.info({ callId, held: check.held }, 'number held back right before the dial, not dialled');
+    return check;
   }
 
   async function numberOf(callId: string): Promise<string> {
@@ -169,5 +186,6 @@ export function createActivities(deps: ActivityDeps): DialerActivities {
     leaseNumbers: (request) => leaseNumbers(database, request),
     recordAttempts: (campaignId, results) => recordAttempts(database, campaignId, results),
     recordCampaignStatus: (record) => recordCampaignStatus(database, record),
+    scheduleCallback: (request) => scheduleCallback(database, request),
   };
 }

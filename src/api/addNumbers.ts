@@ -8,10 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { completeImport, findCampaign } from '../db/campaigns';
 import { insertStaged, stageNumbers } from '../db/contacts';
 import { inTransaction } from '../db/database';
+import { numberZoneResolver } from '../rules/numberZones';
 import { workflowIdFor } from '../shared/callId';
 import { addNumbersUpdate, reserveNumbersUpdate } from '../workflows/messages';
 import type { CreationDeps } from './campaignCreation';
-import { type CampaignCreated, type NormalisedCount, normalisedNumbers, type NumbersRequest } from './campaignRequest';
+import { type CampaignCreated, type NormalisedCount, normalisedNumbers, type NumbersRequest, withDoNotCall } from './campaignRequest';
 import { campaignNotFound, updateCampaign } from './campaignUpdates';
 import { ApiError } from './errors';
 import type { CountryCode } from './numbers';
@@ -29,13 +30,17 @@ export async function addNumbers(
   request: NumbersRequest<{ defaultRegion?: CountryCode }>,
 ): Promise<NumbersAdded> {
   const count: NormalisedCount = { read: 0, rejected: [] };
+  const known = await findCampaign(pool, campaignId);
+  if (!known || known.status === 'imported') throw campaignNotFound(campaignId);
+  const zonesOf = numberZoneResolver(known.input.settings, Date.now());
   // Read up to the first valid number before touching the campaign: a request without one changes nothing.
-  const numbers = normalisedNumbers(request.source.rows, request.meta.defaultRegion, count);
+  const numbers = normalisedNumbers(request.source.rows, request.meta.defaultRegion, zonesOf, count);
   const first = await numbers.next();
   if (first.done) throw new ApiError('no_valid_numbers', 'no number in the request is valid', { rejected: count.rejected });
   const batchKey = randomBytes(4).toString('hex');
   await updateCampaign(client, campaignId, reserveNumbersUpdate, { batchKey });
   let added: Omit<NumbersAdded, 'total' | 'rejected'> & { total: number };
+  let listed: Array<{ index: number; phone: string }> = [];
   try {
     added = await inTransaction(pool, async (db) => {
       const campaign = await findCampaign(db, campaignId, true);
@@ -44,14 +49,15 @@ export async function addNumbers(
         yield first.value;
         yield* numbers;
       })());
-      const { inserted, alreadyHeld } = await insertStaged(db, campaignId, campaign.total, new Date());
+      const { inserted, alreadyHeld, doNotCall } = await insertStaged(db, campaignId, campaign.total, new Date());
+      listed = doNotCall;
       const total = campaign.total + inserted;
       await completeImport(db, campaignId, { total, columns: request.source.columns });
       return {
         campaignId,
         workflowId: workflowIdFor(campaignId),
         accepted: inserted,
-        duplicates: staged - inserted - alreadyHeld.length,
+        duplicates: staged - inserted - alreadyHeld.length - doNotCall.length,
         alreadyInCampaign: alreadyHeld.map(({ index, phone }) => ({ index, value: phone })),
         total,
       };
@@ -63,5 +69,5 @@ export async function addNumbers(
   }
   const { total } = await updateCampaign(client, campaignId, addNumbersUpdate, { batchKey, total: added.total });
   logger.info({ campaignId, accepted: added.accepted, alreadyInCampaign: added.alreadyInCampaign.length, total }, 'numbers added');
-  return { ...added, rejected: count.rejected, total };
+  return { ...added, rejected: withDoNotCall(count.rejected, listed), total };
 }

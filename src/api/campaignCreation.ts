@@ -7,6 +7,7 @@ import { type Client, isGrpcServiceError, WorkflowExecutionAlreadyStartedError }
 import type { Config } from '../config';
 import { type CampaignRow, completeImport, findCampaign, type ImportSummary, insertCampaign, markStarted } from '../db/campaigns';
 import { insertStaged, stageNumbers } from '../db/contacts';
+import { numberZoneResolver } from '../rules/numberZones';
 import { inTransaction, type Pool } from '../db/database';
 import type { Logger } from '../logger';
 import { workflowIdFor } from '../shared/callId';
@@ -20,6 +21,7 @@ import {
   type NormalisedCount,
   normalisedNumbers,
   type NumbersRequest,
+  withDoNotCall,
 } from './campaignRequest';
 import { ApiError } from './errors';
 import type { CampaignMeta } from './schemas';
@@ -128,7 +130,8 @@ async function importCampaign(
   now: Date,
 ): Promise<Pick<CampaignRow, 'input' | 'summary'>> {
   const { meta, source } = request;
-  const input = campaignInput(campaignId, meta, config.timing, now);
+  const input = campaignInput(campaignId, meta, config, now);
+  const zonesOf = numberZoneResolver(input.settings, now.getTime());
   const count: NormalisedCount = { read: 0, rejected: [] };
   return inTransaction(pool, async (db) => {
     const placeholder: ImportSummary = { accepted: 0, duplicates: 0, rejected: [] };
@@ -136,10 +139,11 @@ async function importCampaign(
     await insertCampaign(db, { ...row, requestHash: '', input: { ...input, total: 0 }, summary: placeholder }).catch((err: unknown) => {
       throw (err as { code?: string }).code === UNIQUE_VIOLATION ? campaignExists(campaignId) : err;
     });
-    const staged = await stageNumbers(db, normalisedNumbers(source.rows, meta.settings.defaultRegion, count));
-    if (staged === 0) throw new ApiError('no_valid_numbers', 'no number in the request is valid', { rejected: count.rejected });
-    const { inserted } = await insertStaged(db, campaignId, 0, now);
-    const summary: ImportSummary = { accepted: inserted, duplicates: staged - inserted, rejected: count.rejected };
+    const staged = await stageNumbers(db, normalisedNumbers(source.rows, meta.settings.defaultRegion, zonesOf, count));
+    const { inserted, doNotCall } = staged === 0 ? { inserted: 0, doNotCall: [] } : await insertStaged(db, campaignId, 0, now);
+    const rejected = withDoNotCall(count.rejected, doNotCall);
+    if (inserted === 0) throw new ApiError('no_valid_numbers', 'no number in the request can be dialled', { rejected });
+    const summary: ImportSummary = { accepted: inserted, duplicates: staged - inserted - doNotCall.length, rejected };
     const full: CampaignInput = { ...input, total: inserted };
     await completeImport(db, campaignId, { total: inserted, columns: source.columns, input: full, summary, requestHash: request.digest() });
     return { input: full, summary };

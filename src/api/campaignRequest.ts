@@ -11,6 +11,7 @@ import type { StagedNumber } from '../db/contacts';
 import type { CampaignInput } from '../workflows/messages';
 import { type NumberRow, type NumberSource, readNumbersCsv } from './csv';
 import { ApiError } from './errors';
+import type { NumberZoneResolver } from '../rules/numberZones';
 import { type CountryCode, normaliseNumber, type RejectedNumber } from './numbers';
 import {
   type CampaignMeta,
@@ -119,15 +120,24 @@ export interface NormalisedCount {
 export async function* normalisedNumbers(
   rows: AsyncIterable<NumberRow>,
   defaultRegion: CountryCode | undefined,
+  zonesOf: NumberZoneResolver,
   count: NormalisedCount,
 ): AsyncGenerator<StagedNumber> {
   for await (const { value, contact } of rows) {
     const index = count.read++;
     checkCount(count.read);
     const result = normaliseNumber(value, defaultRegion);
-    if (result.ok) yield { index, phone: result.e164, ...(contact ? { contact } : {}) };
-    else count.rejected.push({ index, value, reason: result.reason });
+    const zones = result.ok ? zonesOf(result.e164, contact) : result;
+    if (result.ok && zones.ok) yield { index, phone: result.e164, zones: zones.zones, ...(contact ? { contact } : {}) };
+    else count.rejected.push({ index, value, reason: zones.ok ? 'not_a_number' : zones.reason });
   }
+}
+
+/** The rejected numbers with those the do-not-call list refused, in request order (their value in E.164). */
+export function withDoNotCall(rejected: RejectedNumber[], doNotCall: ReadonlyArray<{ index: number; phone: string }>): RejectedNumber[] {
+  if (doNotCall.length === 0) return rejected;
+  const listed = doNotCall.map(({ index, phone }): RejectedNumber => ({ index, value: phone, reason: 'do_not_call' }));
+  return [...rejected, ...listed].sort((a, b) => a.index - b.index);
 }
 
 /** Sortable by day, unguessable, within CAMPAIGN_ID_PATTERN, and with no 9-digit run (8 + '-' + 8). */
@@ -144,14 +154,15 @@ export interface CampaignCreated {
   rejected: RejectedNumber[];
 }
 
-/** The workflow's input, all but the count of numbers (known once they are imported). */
-export function campaignInput(campaignId: string, meta: CampaignMeta, timing: Config['timing'], now: Date): Omit<CampaignInput, 'total'> {
+/** The workflow's input, all but the count of numbers (known once they are imported); calling hours default to the dialer's. */
+export function campaignInput(campaignId: string, meta: CampaignMeta, config: Pick<Config, 'timing' | 'rules'>, now: Date): Omit<CampaignInput, 'total'> {
   const { defaultRegion: _region, ...settings } = meta.settings;
+  const { timing } = config;
   return {
     campaignId,
     name: meta.name ?? campaignId,
     ...(meta.agentIds === undefined ? {} : { agentIds: meta.agentIds }),
-    settings,
+    settings: { ...settings, callingHours: settings.callingHours ?? config.rules.defaultCallingHours },
     timing: { agentPollSec: timing.agentPollSec, callSilenceSec: timing.callSilenceSec, lookupGiveUpSec: timing.lookupGiveUpSec },
     createdAt: now.toISOString(),
   };

@@ -5,6 +5,8 @@ import express, { type Request, type RequestHandler, type Router } from 'express
 import { stringify } from 'csv-stringify';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type CampaignRow, findCampaign, finishedByOutcome } from '../db/campaigns';
+import { numberAudit } from '../db/audit';
+import { waitingCounts } from '../db/waiting';
 import { resultRowsExported } from '../metrics/api';
 import { workflowIdFor } from '../shared/callId';
 import { type CampaignProgress, type CampaignStatus, OUTCOMES, type OutcomeCounts } from '../shared/types';
@@ -20,7 +22,8 @@ import { ApiError } from './errors';
 import { namespaceGuard } from './namespaceGuard';
 import { type NumberResult, overlayOf, resultPage, streamResults } from './numberResults';
 import { managementRateLimit } from './rateLimit';
-import { callsQuerySchema, isCampaignId, parseOrThrow, resultsQuerySchema } from './schemas';
+import { normaliseNumber } from './numbers';
+import { callsQuerySchema, csvNumbersQuerySchema, isCampaignId, parseOrThrow, resultsQuerySchema } from './schemas';
 import { withDeadline } from './temporal';
 
 /** Ids no campaign can have (outside the pattern, or phone-like): answer 404 without asking Temporal. */
@@ -50,9 +53,23 @@ async function storedProgress(pool: AppDeps['pool'], row: CampaignRow): Promise<
     finished,
     outcomes,
     agents: { idle: 0, onCall: 0, busy: 0, offline: 0 },
+    waiting: { outsideHours: 0, retryLater: 0, nextDialAt: null },
     createdAt: row.createdAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
   };
+}
+
+/**
+ * The database's view of what waits (outside hours, for later), over the workflow's; a campaign from
+ * before calling rules has no hours. Both are parts of `pending`, so they are kept within it.
+ */
+async function withWaiting(pool: AppDeps['pool'], progress: CampaignProgress): Promise<CampaignProgress> {
+  if (progress.completedAt !== null || progress.pending === 0) return progress;
+  const row = await findCampaign(pool, progress.campaignId);
+  const counts = await waitingCounts(pool, progress.campaignId, row?.input.settings.callingHours, Date.now());
+  const outsideHours = Math.min(counts.outsideHours, progress.pending);
+  const retryLater = Math.min(counts.retryLater, progress.pending - outsideHours);
+  return { ...progress, waiting: { ...progress.waiting, outsideHours, retryLater } };
 }
 
 /** The export's columns: `phone` first, so the file can be imported again as is. */
@@ -63,6 +80,7 @@ const RESULT_COLUMNS = [
   'last_outcome',
   'agent_id',
   'talk_sec',
+  'disposition',
   'first_dialled_at',
   'last_dialled_at',
   'ended_at',
@@ -74,9 +92,9 @@ function exportedColumnName(column: string): string {
 }
 
 function resultRow(result: NumberResult, columns: readonly string[]): Array<string | number> {
-  const { number, status, attempts, lastOutcome, agentId, talkSec, firstDialledAt, lastDialledAt, endedAt } = result;
+  const { number, status, attempts, lastOutcome, agentId, talkSec, disposition, firstDialledAt, lastDialledAt, endedAt } = result;
   return [
-    ...[number, status, attempts, lastOutcome, agentId, talkSec, firstDialledAt, lastDialledAt, endedAt].map((v) => v ?? ''),
+    ...[number, status, attempts, lastOutcome, agentId, talkSec, disposition, firstDialledAt, lastDialledAt, endedAt].map((v) => v ?? ''),
     ...columns.map((column) => result.contact?.[column] ?? ''),
   ];
 }
@@ -130,7 +148,7 @@ export function campaignsRouter(deps: AppDeps): Router {
       res.json(
         endedOutside
           ? { ...progress, status: campaignStatusOf(execution), completedAt: execution.closeTime?.toISOString() ?? null }
-          : progress,
+          : await withWaiting(pool, progress),
       );
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
@@ -151,6 +169,20 @@ export function campaignsRouter(deps: AppDeps): Router {
     const query = parseOrThrow(callsQuerySchema, req.query, 'query parameters');
     await requireCampaign(pool, campaignId);
     res.json(await resultPage(pool, await overlayOf(client, campaignId), campaignId, query));
+  });
+
+  // One number's attempts, dispositions and holds (outside hours, cap, do-not-call): an operator's answer to a complaint.
+  router.get('/:id/numbers/:phone', async (req, res) => {
+    const campaignId = campaignIdParam(req);
+    const { defaultRegion } = parseOrThrow(csvNumbersQuerySchema, req.query, 'query parameters');
+    const normalised = normaliseNumber(String(req.params.phone), defaultRegion);
+    if (!normalised.ok) {
+      throw new ApiError('invalid_request', 'invalid phone number', { fields: [{ field: 'phone', message: normalised.reason }] });
+    }
+    await requireCampaign(pool, campaignId);
+    const audit = await numberAudit(pool, campaignId, normalised.e164);
+    if (!audit) throw new ApiError('not_found', `campaign ${campaignId} has no such number`);
+    res.json(audit);
   });
 
   router.get('/:id/results.csv', async (req, res) => {

@@ -18,6 +18,7 @@ export const STATUS_OF_CODE = {
   request_timeout: 408,
   campaign_not_found: 404,
   call_not_found: 404,
+  not_on_list: 404,
   campaign_exists: 409,
   campaign_closed: 409,
   numbers_being_added: 409,

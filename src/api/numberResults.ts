@@ -21,6 +21,8 @@ export interface NumberResult {
   lastOutcome: Outcome | null;
   agentId: string | null;
   talkSec: number | null;
+  /** The agent's disposition code for the last attempt written. */
+  disposition: string | null;
   firstDialledAt: string | null;
   lastDialledAt: string | null;
   endedAt: string | null;
@@ -72,6 +74,7 @@ export function resultOf(stored: StoredNumber, overlay: Overlay): NumberResult {
     lastOutcome: latest?.outcome ?? stored.lastOutcome,
     agentId: live?.agentId ?? latest?.agentId ?? stored.agentId,
     talkSec: latest ? latest.talkSec : stored.talkSec,
+    disposition: latest || live ? null : stored.disposition,
     firstDialledAt: iso(stored.firstDialledAt ?? latest?.dialledAt ?? live?.placedAt),
     lastDialledAt: iso(live?.placedAt ?? latest?.dialledAt ?? stored.lastDialledAt),
     endedAt: live ? null : iso(latest?.endedAt ?? stored.endedAt),

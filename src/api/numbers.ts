@@ -22,6 +22,11 @@ export const REJECT_REASONS = [
   'invalid_length',
   'invalid_number',
   'extension_not_supported',
+  // Calling rules: on the do-not-call list, or no time zone (or window) to dial it in.
+  'do_not_call',
+  'invalid_time_zone',
+  'unknown_time_zone',
+  'no_calling_window',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -13,9 +13,13 @@ import {
   campaignProgressSchema,
   campaignSummarySchema,
   controlResultSchema,
+  dncAddedSchema,
+  dncEntrySchema,
+  dncPageSchema,
   errorBodySchema,
   healthSchema,
   numbersAddedSchema,
+  numberAuditSchema,
   readySchema,
 } from './responses';
 import {
@@ -25,6 +29,10 @@ import {
   campaignIdSchema,
   csvNumbersQuerySchema,
   csvQuerySchema,
+  dispositionSchema,
+  dncCsvQuerySchema,
+  dncJsonSchema,
+  dncPageQuerySchema,
   jsonCampaignSchema,
   jsonNumbersSchema,
 } from './schemas';
@@ -66,7 +74,7 @@ export interface OpenApiDocument {
   info: { title: string; version: string; description: string };
   servers: Array<{ url: string }>;
   tags: Array<{ name: string; description: string }>;
-  paths: Record<string, Partial<Record<'get' | 'post', Operation>>>;
+  paths: Record<string, Partial<Record<'get' | 'post' | 'delete', Operation>>>;
   components: {
     schemas: Record<string, JsonSchema>;
     securitySchemes: Record<string, JsonSchema>;
@@ -83,6 +91,12 @@ const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   CampaignId: campaignIdSchema,
   CallStatusReport: callStatusSchema,
   AgentStatusReport: agentStatusSchema,
+  Disposition: dispositionSchema,
+  DncRequest: dncJsonSchema,
+  DncAdded: dncAddedSchema,
+  DncEntry: dncEntrySchema,
+  DncPage: dncPageSchema,
+  NumberAudit: numberAuditSchema,
   Error: errorBodySchema,
   CampaignCreated: campaignCreatedSchema,
   CampaignProgress: campaignProgressSchema,
@@ -161,6 +175,13 @@ const MANAGED: ErrorCode[] = ['unauthorized', 'rate_limited', 'internal_error'];
 const TEMPORAL: ErrorCode[] = ['temporal_unavailable', 'database_unavailable'];
 
 const idParameter: Parameter = { name: 'id', in: 'path', required: true, description: 'campaign id', schema: ref('CampaignId') };
+const phoneParameter: Parameter = {
+  name: 'phone',
+  in: 'path',
+  required: true,
+  description: 'E.164 (URL-encoded), or national with ?defaultRegion=',
+  schema: { type: 'string' },
+};
 
 const signatureHeaders: Parameter[] = [
   {
@@ -222,6 +243,7 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
     tags: [
       { name: 'campaigns', description: 'campaign management' },
       { name: 'webhooks', description: 'status reports from the provider and the agent system, HMAC-signed' },
+      { name: 'do-not-call', description: 'the do-not-call list, one for every campaign' },
       { name: 'operations', description: 'health, readiness, metrics, this document' },
     ],
     paths: {
@@ -375,6 +397,78 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
       },
       '/webhooks/agent-status': {
         post: webhook('agentStatusWebhook', 'An agent status from the agent system', 'AgentStatusReport', []),
+      },
+      '/webhooks/disposition': {
+        post: webhook('dispositionWebhook', "How a call went, from the agent's desktop: callback, do-not-call, or any code", 'Disposition', [
+          'call_not_found',
+          'campaign_closed',
+          'database_unavailable',
+        ]),
+      },
+      '/campaigns/{id}/numbers/{phone}': {
+        get: {
+          operationId: 'auditNumber',
+          summary: "One number's attempts, dispositions and holds (outside hours, frequency cap, do-not-call)",
+          tags: ['campaigns'],
+          security: BEARER,
+          parameters: [idParameter, phoneParameter, ...queryParameters(csvNumbersQuerySchema, () => 'the region of a national number')],
+          responses: {
+            '200': ok("the number's audit", json(ref('NumberAudit'))),
+            ...errors(['invalid_request', 'campaign_not_found', 'not_found', ...MANAGED, ...TEMPORAL]),
+          },
+        },
+      },
+      '/dnc': {
+        post: {
+          operationId: 'addToDoNotCall',
+          summary: 'Put numbers on the do-not-call list (JSON, or text/csv with a phone column)',
+          tags: ['do-not-call'],
+          security: BEARER,
+          parameters: queryParameters(dncCsvQuerySchema, () => 'text/csv bodies only'),
+          requestBody: {
+            required: true,
+            content: { ...json(ref('DncRequest')), 'text/csv': { schema: { type: 'string', description: 'a header row with a phone column' } } },
+          },
+          responses: {
+            '200': ok('added', json(ref('DncAdded'))),
+            ...errors(['invalid_request', 'payload_too_large', 'unsupported_media_type', ...MANAGED, 'database_unavailable']),
+          },
+        },
+        get: {
+          operationId: 'listDoNotCall',
+          summary: 'A page of the do-not-call list, by time added',
+          tags: ['do-not-call'],
+          security: BEARER,
+          parameters: queryParameters(dncPageQuerySchema, (name) => (name === 'cursor' ? 'nextCursor of the previous page' : 'entries per page, 1-1000 (default 100)')),
+          responses: { '200': ok('a page', json(ref('DncPage'))), ...errors(['invalid_request', ...MANAGED, 'database_unavailable']) },
+        },
+      },
+      '/dnc/{phone}': {
+        get: {
+          operationId: 'checkDoNotCall',
+          summary: 'Whether a number is on the do-not-call list',
+          tags: ['do-not-call'],
+          security: BEARER,
+          parameters: [phoneParameter],
+          responses: { '200': ok('on the list', json(ref('DncEntry'))), ...errors(['invalid_request', 'not_on_list', ...MANAGED, 'database_unavailable']) },
+        },
+        delete: {
+          operationId: 'removeFromDoNotCall',
+          summary: 'Take a number off the do-not-call list',
+          tags: ['do-not-call'],
+          security: BEARER,
+          parameters: [phoneParameter],
+          responses: { '204': ok('removed'), ...errors(['invalid_request', 'not_on_list', ...MANAGED, 'database_unavailable']) },
+        },
+      },
+      '/dnc.csv': {
+        get: {
+          operationId: 'exportDoNotCall',
+          summary: 'The whole do-not-call list as CSV (phone, reason, added_at), streamed',
+          tags: ['do-not-call'],
+          security: BEARER,
+          responses: { '200': ok('CSV (attachment)', { 'text/csv': { schema: { type: 'string' } } }), ...errors([...MANAGED, 'database_unavailable']) },
+        },
       },
       '/health': { get: liveness('health', 'Liveness (alias of /healthz)') },
       '/healthz': { get: liveness('healthz', 'Liveness: the process answers') },

@@ -2,6 +2,8 @@
  * The API's answers as zod schemas, for the OpenAPI document. The handlers answer with TypeScript
  * types defined elsewhere; the checks at the bottom fail to compile when a schema and its type part.
  */
+import type { NumberAudit } from '../db/audit';
+import type { DncEntry } from '../db/dnc';
 import { z } from 'zod';
 import type { ControlResult } from '../workflows/messages';
 import { CAMPAIGN_STATUSES, type CampaignProgress, OUTCOMES } from '../shared/types';
@@ -53,6 +55,7 @@ export const callsPageSchema = z.object({
       lastOutcome: z.enum(OUTCOMES).nullable(),
       agentId: z.string().nullable().describe('the agent of the last (or current) attempt'),
       talkSec: count.nullable().describe("the provider's duration of an answered call"),
+      disposition: z.string().nullable().describe("the code the agent reported after the last attempt written"),
       firstDialledAt: isoOrNull,
       lastDialledAt: isoOrNull,
       endedAt: isoOrNull,
@@ -76,6 +79,13 @@ export const campaignProgressSchema = z.object({
   finished: count,
   outcomes: z.record(z.enum(OUTCOMES), count),
   agents: z.object({ idle: count, onCall: count, busy: count, offline: count }),
+  waiting: z
+    .object({
+      outsideHours: count.describe('due, but outside their calling hours'),
+      retryLater: count.describe('queued for a later time: a retry, a callback, or held by the frequency cap'),
+      nextDialAt: z.string().nullable().describe('when dialling resumes, while every remaining number waits; null otherwise'),
+    })
+    .describe('parts of pending'),
   createdAt: z.string(),
   completedAt: z.string().nullable(),
 });
@@ -85,6 +95,34 @@ export const campaignSummarySchema = z.object({
   name: z.string(),
   status: campaignStatus,
   workflowId: z.string(),
+});
+
+const rejectedNumber = z.object({ index: count, value: z.string(), reason: z.string() });
+export const dncAddedSchema = z.object({ added: count, already: count.describe('on the list already, or repeated'), rejected: z.array(rejectedNumber) });
+export const dncEntrySchema = z.object({ phone: z.string().describe('E.164'), reason: z.string().nullable(), addedAt: z.string() });
+export const dncPageSchema = z.object({ entries: z.array(dncEntrySchema), nextCursor: z.string().nullable() });
+
+export const numberAuditSchema = z.object({
+  campaignId: z.string(),
+  phone: z.string(),
+  index: count,
+  timeZones: z.array(z.string()).describe('the zones its calling hours were kept in'),
+  state: z.enum(['queued', 'leased', 'finished']),
+  dueAt: isoOrNull.describe('when a queued number is next due'),
+  attempts: z.array(
+    z.object({
+      callId: z.string(),
+      attempt: count,
+      agentId: z.string(),
+      outcome: z.string(),
+      dialledAt: z.string(),
+      endedAt: z.string(),
+      talkSec: count.nullable(),
+      disposition: z.object({ code: z.string(), note: z.string().nullable(), callbackAt: isoOrNull, sameAgent: z.boolean() }).nullable(),
+    }),
+  ),
+  holds: z.array(z.object({ reason: z.enum(['outside_hours', 'frequency_cap', 'do_not_call']), at: z.string(), until: isoOrNull })),
+  doNotCall: z.object({ reason: z.string().nullable(), addedAt: z.string() }).nullable(),
 });
 
 export const controlResultSchema = z.object({ status: campaignStatus });
@@ -110,4 +148,6 @@ export type ResponseSchemasMatch = [
   Holds<Equal<z.output<typeof controlResultSchema>, ControlResult>>,
   Holds<Equal<z.output<typeof readySchema>, Ready>>,
   Holds<Equal<z.output<typeof readySchema>['checks'], CheckResults>>,
+  Holds<Equal<z.output<typeof dncEntrySchema>, DncEntry>>,
+  Holds<Equal<z.output<typeof numberAuditSchema>, NumberAudit>>,
 ];

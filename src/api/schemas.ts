@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import { CAMPAIGN_ID_PATTERN } from '../shared/callId';
 import { containsPhoneNumber, PHONE_DIGITS_MIN } from '../shared/mask';
-import { AGENT_STATUSES, CALL_STATUSES, type CampaignSettings, OUTCOMES } from '../shared/types';
+import { CLOCK_PATTERN, parseClock } from '../rules/callingWindow';
+import { isTimeZone } from '../rules/timeZones';
+import { AGENT_STATUSES, CALL_STATUSES, type CampaignSettings, OUTCOMES, WEEKDAYS } from '../shared/types';
 import { MAX_CAMPAIGN_AGENTS } from '../workflows/state';
 import { ApiError } from './errors';
 import { type CountryCode, isKnownRegion } from './numbers';
@@ -59,11 +61,44 @@ const concurrency = z.int().min(1);
 
 export const DEFAULT_SETTINGS: CampaignSettings = { maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null };
 
+const clock = z.string().regex(CLOCK_PATTERN, 'expected HH:MM, 00:00 to 23:59 (24:00 for the end of the day)');
+const weekdays = z
+  .array(z.enum(WEEKDAYS))
+  .min(1, 'expected at least one day: a campaign that may never call is a mistake')
+  .refine((days) => new Set(days).size === days.length, 'days must be unique');
+export const callingHoursSchema = z
+  .strictObject({ start: clock, end: clock, days: weekdays.default([...WEEKDAYS]) })
+  .refine((h) => parseClock(h.start) < parseClock(h.end), {
+    message: 'start must be before end (a window does not cross midnight)',
+    path: ['end'],
+  });
+export const timeZoneSchema = z.string().refine(isTimeZone, 'expected an IANA time zone name, e.g. Asia/Shanghai');
+const retryRule = z.strictObject({ delaySec: retryDelaySec.optional(), maxAttempts: maxAttempts.optional() });
+const retrySchema = z.strictObject({
+  busy: retryRule.optional(),
+  'no-answer': retryRule.optional(),
+  failed: retryRule.optional(),
+  canceled: retryRule.optional(),
+});
+const frequencyCapSchema = z.strictObject({
+  calls: z.int().min(1).max(100),
+  perHours: z.number().positive().max(24 * 31),
+});
+
+/** The calling rules' fields, shared by both request forms (CSV gives them as query parameters). */
+const rulesShape = {
+  retry: retrySchema.optional(),
+  callingHours: callingHoursSchema.optional(),
+  timeZone: timeZoneSchema.optional(),
+  frequencyCap: frequencyCapSchema.nullable().optional(),
+};
+
 const settingsSchema = z.strictObject({
   defaultRegion: regionSchema.optional(),
   maxAttempts: maxAttempts.default(DEFAULT_SETTINGS.maxAttempts),
   retryDelaySec: retryDelaySec.default(DEFAULT_SETTINGS.retryDelaySec),
   maxConcurrentCalls: concurrency.nullable().default(DEFAULT_SETTINGS.maxConcurrentCalls),
+  ...rulesShape,
 });
 
 /** What both request forms (JSON body, CSV query) say about a campaign besides its numbers. */
@@ -84,6 +119,25 @@ export type CampaignMeta = Omit<z.infer<typeof jsonCampaignSchema>, 'numbers'>;
 // Query strings carry only text: numbers are coerced, lists are comma-separated, "null" is null.
 const queryInt = (schema: z.ZodInt) =>
   z.string().trim().regex(/^-?\d+$/, 'expected an integer').transform(Number).pipe(schema);
+/** Nested settings (retry, frequencyCap) come as JSON text in a query parameter. */
+const queryJson = <S extends z.ZodType>(schema: S) =>
+  z
+    .string()
+    .transform((text, ctx): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        ctx.issues.push({ code: 'custom', input: text, message: 'expected JSON, e.g. {"calls":3,"perHours":24}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+const commaList = z.string().transform((list) => list.split(',').map((item) => item.trim()));
+
+/** `callingHours=09:00-20:00&callingDays=mon,tue` as the JSON form's callingHours. */
+function queryHours(range: [string, string] | undefined, days: string[] | undefined) {
+  return range && callingHoursSchema.safeParse({ start: range[0], end: range[1], ...(days ? { days } : {}) });
+}
 
 export const csvQuerySchema = z
   .strictObject({
@@ -100,6 +154,24 @@ export const csvQuerySchema = z
     maxConcurrentCalls: z
       .union([z.literal(['', 'null']).transform(() => null), queryInt(concurrency)])
       .optional(),
+    callingHours: z
+      .string()
+      .regex(/^[^-]+-[^-]+$/, 'expected start-end, e.g. 09:00-20:00')
+      .transform((text) => text.split('-').map((t) => t.trim()) as [string, string])
+      .optional(),
+    callingDays: commaList.pipe(weekdays).optional(),
+    timeZone: rulesShape.timeZone,
+    retry: queryJson(retrySchema).optional(),
+    frequencyCap: queryJson(frequencyCapSchema.nullable()).optional(),
+  })
+  .superRefine((q, ctx) => {
+    if (q.callingDays !== undefined && q.callingHours === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['callingDays'], message: 'give callingHours too' });
+    }
+    const hours = queryHours(q.callingHours, q.callingDays);
+    if (hours && !hours.success) {
+      for (const issue of hours.error.issues) ctx.addIssue({ code: 'custom', path: ['callingHours'], message: issue.message });
+    }
   })
   .transform(
     (q): CampaignMeta => ({
@@ -111,6 +183,10 @@ export const csvQuerySchema = z
         maxAttempts: q.maxAttempts ?? DEFAULT_SETTINGS.maxAttempts,
         retryDelaySec: q.retryDelaySec ?? DEFAULT_SETTINGS.retryDelaySec,
         maxConcurrentCalls: q.maxConcurrentCalls ?? DEFAULT_SETTINGS.maxConcurrentCalls,
+        ...(q.callingHours ? { callingHours: queryHours(q.callingHours, q.callingDays)!.data! } : {}),
+        ...(q.timeZone === undefined ? {} : { timeZone: q.timeZone }),
+        ...(q.retry === undefined ? {} : { retry: q.retry }),
+        ...(q.frequencyCap === undefined ? {} : { frequencyCap: q.frequencyCap }),
       },
     }),
   );
@@ -153,6 +229,44 @@ export const agentStatusSchema = z.object({
   status: z.enum(AGENT_STATUSES),
   timestamp: isoTimestamp,
 });
+
+/** POST /dnc: JSON, or CSV with these query parameters. */
+const dncReason = z.string().trim().min(1).max(500);
+export const dncJsonSchema = z.strictObject({
+  numbers: z.array(z.string()).min(1, 'expected at least one number'),
+  reason: dncReason.optional(),
+  defaultRegion: regionSchema.optional(),
+});
+export const dncCsvQuerySchema = z.strictObject({ reason: dncReason.optional(), defaultRegion: regionSchema.optional() });
+export const dncPageQuerySchema = z.strictObject({
+  cursor: z.string().min(1).max(200).optional(),
+  limit: queryInt(z.int().min(1).max(1000)).default(100),
+});
+
+/** Codes with an effect; any other code (up to 64 characters) is only kept with the attempt. */
+export const CALLBACK_CODE = 'callback';
+export const DO_NOT_CALL_CODE = 'do-not-call';
+/** A callback further out than this is a typo more often than a plan. */
+export const MAX_CALLBACK_DAYS = 90;
+
+export const dispositionSchema = z
+  .object({
+    callId: z.string().min(1).max(256),
+    agentId: agentIdSchema,
+    code: z.string().trim().min(1).max(64),
+    callbackAt: isoTimestamp.optional(),
+    sameAgent: z.boolean().default(false),
+    note: z.string().max(2000).optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.code === CALLBACK_CODE && d.callbackAt === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['callbackAt'], message: 'a callback needs callbackAt' });
+    }
+    if (d.code !== CALLBACK_CODE && d.callbackAt !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['callbackAt'], message: `only code "${CALLBACK_CODE}" takes callbackAt` });
+    }
+  });
+export type Disposition = z.output<typeof dispositionSchema>;
 
 export interface FieldProblem {
   field: string;

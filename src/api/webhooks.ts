@@ -1,6 +1,6 @@
 /**
  * The webhooks under /webhooks: call status from the provider (the contract's JSON, or Twilio's status
- * callbacks), agent status from the agent system.
+ * callbacks), agent status from the agent system, dispositions from the agent's desktop.
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { TWILIO_STATUS_CALLBACK_PATH } from '../activities/twilioStatus';
@@ -10,6 +10,7 @@ import { type CallStatus, type CallStatusReport, isTerminalCallStatus, outcomeOf
 import { agentStatusSignal, callStatusSignal } from '../workflows/messages';
 import { agentCampaignLookup } from './agentCampaigns';
 import type { AppDeps } from './app';
+import { dispositionHandler } from './dispositions';
 import { ApiError, errorCodeOf } from './errors';
 import { webhookRateLimit } from './rateLimit';
 import { agentStatusSchema, callStatusSchema, parseOrThrow } from './schemas';
@@ -56,7 +57,8 @@ const countDeliveries: RequestHandler = (req, res, next) => {
   next();
 };
 
-export function webhooksRouter({ config, client, pool, logger }: AppDeps): Router {
+export function webhooksRouter(deps: AppDeps): Router {
+  const { config, client, pool, logger } = deps;
   const router = express.Router();
   // First, so that deliveries the rate limit or the signature check refuse are counted too.
   router.use(countDeliveries);
@@ -102,6 +104,9 @@ export function webhooksRouter({ config, client, pool, logger }: AppDeps): Route
   router.post(TWILIO_CALL_STATUS, raw, requireTwilioSignature(config), (req, res) =>
     deliverCallStatus(twilioCallReport(req), res),
   );
+
+  const disposition = dispositionHandler(deps);
+  router.post('/disposition', ...signed, (req, res) => disposition(jsonOf(req), res));
 
   router.post('/agent-status', ...signed, async (req, res) => {
     const body = parseOrThrow(agentStatusSchema, jsonOf(req), 'agent status');

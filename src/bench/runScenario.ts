@@ -198,7 +198,8 @@ async function postCampaign(apiUrl: string, plan: CampaignPlan): Promise<string>
       name: `Benchmark ${plan.campaignId}`,
       numbers: plan.numbers,
       agentIds: plan.agentIds,
-      settings: { maxAttempts: plan.maxAttempts, retryDelaySec: plan.retryDelaySec },
+      // Measured at any hour: the simulated numbers reach nobody.
+      settings: { maxAttempts: plan.maxAttempts, retryDelaySec: plan.retryDelaySec, callingHours: { start: '00:00', end: '24:00' } },
     }),
   });
   const body = (await res.json().catch(() => ({}))) as { workflowId?: string; accepted?: number; error?: { message?: string } };

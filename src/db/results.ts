@@ -17,6 +17,8 @@ export interface StoredNumber {
   lastOutcome: Outcome | null;
   agentId: string | null;
   talkSec: number | null;
+  /** The disposition code the agent reported for the last attempt. */
+  disposition: string | null;
   firstDialledAt: Date | null;
   lastDialledAt: Date | null;
   endedAt: Date | null;
@@ -38,6 +40,7 @@ interface Row {
   last_outcome: Outcome | null;
   agent_id: string | null;
   talk_sec: number | null;
+  disposition: string | null;
   first_dialled_at: Date | null;
   last_dialled_at: Date | null;
   ended_at: Date | null;
@@ -53,6 +56,7 @@ function storedNumber(r: Row): StoredNumber {
     lastOutcome: r.last_outcome,
     agentId: r.agent_id,
     talkSec: r.talk_sec,
+    disposition: r.disposition,
     firstDialledAt: r.first_dialled_at,
     lastDialledAt: r.last_dialled_at,
     endedAt: r.ended_at,
@@ -72,12 +76,13 @@ function resultsQuery(campaignId: string, from: number, filter: StoredFilter, li
   if (limit !== null) values.push(limit);
   return {
     text: `SELECT c.number_index, c.phone, c.data, c.state, c.attempts, c.last_outcome,
-                  last.agent_id, last.talk_sec, first.dialled_at AS first_dialled_at,
+                  last.agent_id, last.talk_sec, d.code AS disposition, first.dialled_at AS first_dialled_at,
                   last.dialled_at AS last_dialled_at, last.ended_at
              FROM contact c
-             LEFT JOIN LATERAL (SELECT agent_id, talk_sec, dialled_at, ended_at FROM attempt a
+             LEFT JOIN LATERAL (SELECT call_id, agent_id, talk_sec, dialled_at, ended_at FROM attempt a
                                  WHERE a.campaign_id = c.campaign_id AND a.number_index = c.number_index
                                  ORDER BY a.attempt DESC LIMIT 1) last ON true
+             LEFT JOIN disposition d ON d.call_id = last.call_id
              LEFT JOIN LATERAL (SELECT dialled_at FROM attempt a
                                  WHERE a.campaign_id = c.campaign_id AND a.number_index = c.number_index
                                  ORDER BY a.attempt LIMIT 1) first ON true

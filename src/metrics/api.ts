@@ -8,7 +8,7 @@ import { registry } from './registry';
 
 export const API_PROCESS_PREFIX = 'dialer_api_';
 
-export const WEBHOOK_ROUTES = ['call-status', 'agent-status'] as const;
+export const WEBHOOK_ROUTES = ['call-status', 'agent-status', 'disposition'] as const;
 export type WebhookRoute = (typeof WEBHOOK_ROUTES)[number];
 
 export const webhooksReceived = new Counter({

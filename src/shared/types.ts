@@ -25,22 +25,54 @@ export function isTerminalCallStatus(status: CallStatus): status is TerminalCall
 export const AGENT_STATUSES = ['idle', 'busy', 'offline'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
-/** Outcome of a finished number, i.e. of its last attempt. `answered` = answered then completed. */
-export const OUTCOMES = ['answered', 'no-answer', 'busy', 'failed', 'canceled'] as const;
+/** How an attempt can end: `answered` = answered then completed. */
+export const ATTEMPT_OUTCOMES = ['answered', 'no-answer', 'busy', 'failed', 'canceled'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** Outcome of a finished number: its last attempt's, or `do-not-call` when the list stopped it. */
+export const OUTCOMES = [...ATTEMPT_OUTCOMES, 'do-not-call'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export function outcomeOf(status: TerminalCallStatus): Outcome {
+export function outcomeOf(status: TerminalCallStatus): AttemptOutcome {
   return status === 'completed' ? 'answered' : status;
 }
 
 export const CAMPAIGN_STATUSES = ['running', 'paused', 'completed', 'cancelled', 'failed'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** Local hours of the recipient: start <= time < end ('HH:MM', end up to '24:00'), on these days. */
+export interface CallingHours {
+  start: string;
+  end: string;
+  days: Weekday[];
+}
+
+/** What follows an attempt that ended so: its own delay and attempt limit. */
+export interface RetryRule {
+  delaySec: number;
+  maxAttempts: number;
+}
+
+export interface FrequencyCap {
+  calls: number;
+  perHours: number;
+}
+
 export interface CampaignSettings {
   maxAttempts: number;
   retryDelaySec: number;
   /** null: as many calls as there are free agents. */
   maxConcurrentCalls: number | null;
+  /** Per outcome of the attempt that just ended; absent fields come from maxAttempts / retryDelaySec. */
+  retry?: Partial<Record<Exclude<AttemptOutcome, 'answered'>, Partial<RetryRule>>>;
+  /** Absent in campaigns started before calling rules: dialled at any hour. */
+  callingHours?: CallingHours;
+  /** The zone of numbers whose own zone is unknown. */
+  timeZone?: string;
+  frequencyCap?: FrequencyCap | null;
 }
 
 /** How often the workflow catches up on its own when webhooks are lost. */
@@ -90,6 +122,15 @@ export interface CampaignProgress {
   finished: number;
   outcomes: OutcomeCounts;
   agents: AgentCounts;
+  /** Parts of `pending`: due but outside their hours, and queued for later; when dialling next resumes. */
+  waiting: CampaignWaiting;
   createdAt: string;
   completedAt: string | null;
+}
+
+export interface CampaignWaiting {
+  outsideHours: number;
+  retryLater: number;
+  /** ISO; null while numbers are due now, or when none is queued. */
+  nextDialAt: string | null;
 }

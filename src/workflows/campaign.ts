@@ -59,7 +59,7 @@ export async function campaignWorkflow(input: CampaignInput, carried?: CarriedSt
   if (state.status === 'failed') {
     throw ApplicationFailure.create({ message: state.failureReason ?? 'campaign failed', nonRetryable: true });
   }
-  return progressOf(state, workflowInfo().workflowId);
+  return progressOf(state, workflowInfo().workflowId, Date.now());
 }
 
 /** Keeps the search attributes operators filter on, and the UI's current details, in step with the state. */
@@ -68,7 +68,7 @@ function publisher(state: CampaignState, agentsPublished: boolean): () => void {
   let publishedStatus = state.status;
   return () => {
     // Held in memory and read through the metadata query: no history event, no command.
-    setCurrentDetails(currentDetails(progressOf(state, workflowInfo().workflowId)));
+    setCurrentDetails(currentDetails(progressOf(state, workflowInfo().workflowId, Date.now())));
     if (state.status !== publishedStatus) {
       publishedStatus = state.status;
       upsertSearchAttributes([{ key: campaignStatusKey, value: state.status }]);

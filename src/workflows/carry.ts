@@ -4,20 +4,33 @@
  * 200 bytes per agent, whatever the list size and retry schedule. Pure functions, unit-tested.
  */
 import type { LeasedNumber } from '../activities/types';
-import type { AgentStatus, CallStatus, Outcome } from '../shared/types';
+import type { AgentStatus, AttemptOutcome, CallStatus } from '../shared/types';
 import type { AttemptResult } from './messages';
-import { type AgentState, type CallPhase, type CampaignState, setAgent, unknownAgent } from './state';
+import { type AgentState, type CallPhase, type CampaignState, emptyOutcomes, setAgent, unknownAgent } from './state';
+
+/** A callback's agent as carried: a string for one agent, 0 for anyone, absent for no callback. */
+type CarriedPin = string | 0;
+const pinOf = (callback: { agentId: string | null } | null | undefined): CarriedPin | undefined =>
+  callback ? (callback.agentId ?? 0) : undefined;
+const callbackOf = (pin: CarriedPin | undefined): { agentId: string | null } | undefined =>
+  pin === undefined || pin === null ? undefined : { agentId: pin === 0 ? null : pin };
 
 /** [id, status, reportedAt, lastCallEndedAt]; whether the agent holds a call is read from `calls`. */
 type CarriedAgent = [string, AgentStatus | 'unknown', number, number];
-/** [numberIndex, attempt, agentId, phase, status, placedAt, checkDueAt, previousOutcome, lookupFailingSince]. */
-type CarriedCall = [number, number, string, CallPhase, CallStatus | null, number, number | null, Outcome | null, number | null];
-/** [numberIndex, attempt, previousOutcome]. */
-type CarriedNumber = [number, number, Outcome | null];
-/** [numberIndex, attempt, agentId, outcome, final, retryAt, talkSec, dialledAt, endedAt]. */
-type CarriedResult = [number, number, string, Outcome, boolean, number | null, number | null, number, number];
+/**
+ * [numberIndex, attempt, agentId, phase, status, placedAt, checkDueAt, previousOutcome, lookupFailingSince,
+ * counted, callbackFor, callback ([at, pin] or 0)]; the last three absent in states carried before callbacks.
+ */
+type CarriedCall = [
+  number, number, string, CallPhase, CallStatus | null, number, number | null, AttemptOutcome | null, number | null,
+  number?, (CarriedPin | null)?, ([number, CarriedPin] | 0)?,
+];
+/** [numberIndex, attempt, previousOutcome, counted?, callback pin?]. */
+type CarriedNumber = [number, number, AttemptOutcome | null, (number | null)?, CarriedPin?];
+/** [numberIndex, attempt, agentId, outcome, final, retryAt, talkSec, dialledAt, endedAt, wasCallback?, callback pin?]. */
+type CarriedResult = [number, number, string, AttemptOutcome, boolean, number | null, number | null, number, number, (0 | 1)?, CarriedPin?];
 
-type Core = Omit<CampaignState, 'calls' | 'agentIds' | 'agents' | 'free' | 'agentCounts' | 'hopper' | 'unsent'>;
+type Core = Omit<CampaignState, 'calls' | 'agentIds' | 'agents' | 'free' | 'agentCounts' | 'hopper' | 'unsent' | 'pinnedWaiting'>;
 
 export interface CarriedState {
   core: Core;
@@ -34,7 +47,7 @@ export const CARRY_BYTES_PER_AGENT = 200;
 
 /** Taken once the run has drained: no activity is in flight, so no lookup nor poll is either. */
 export function packState(state: CampaignState): CarriedState {
-  const { calls, agentIds, agents, free: _free, agentCounts: _counts, hopper, unsent, ...core } = state;
+  const { calls, agentIds, agents, free: _free, agentCounts: _counts, hopper, unsent, pinnedWaiting: _pinned, ...core } = state;
   return {
     core,
     agents:
@@ -54,23 +67,46 @@ export function packState(state: CampaignState): CarriedState {
       c.checkDueAt,
       c.previousOutcome,
       c.lookupFailingSince,
+      c.counted,
+      pinOf(c.callbackFor) ?? null,
+      c.callback ? [c.callback.at, pinOf(c.callback)!] : 0,
     ]),
-    hopper: hopper.map((n) => [n.numberIndex, n.attempt, n.previousOutcome]),
-    unsent: unsent.map((r) => [r.numberIndex, r.attempt, r.agentId, r.outcome, r.final, r.retryAt, r.talkSec, r.dialledAt, r.endedAt]),
+    // The optional tail only when it says something: most numbers and results carry none.
+    hopper: hopper.map((n): CarriedNumber => {
+      const pin = pinOf(n.callback);
+      if (pin !== undefined) return [n.numberIndex, n.attempt, n.previousOutcome, n.counted ?? null, pin];
+      if (n.counted !== undefined) return [n.numberIndex, n.attempt, n.previousOutcome, n.counted];
+      return [n.numberIndex, n.attempt, n.previousOutcome];
+    }),
+    unsent: unsent.map((r): CarriedResult => {
+      const pin = pinOf(r.callback);
+      const wasCallback = r.wasCallback ? 1 : 0;
+      const { numberIndex: i, attempt: a, agentId, outcome, final, retryAt, talkSec, dialledAt, endedAt } = r;
+      if (pin !== undefined) return [i, a, agentId, outcome, final, retryAt, talkSec, dialledAt, endedAt, wasCallback, pin];
+      if (wasCallback) return [i, a, agentId, outcome, final, retryAt, talkSec, dialledAt, endedAt, wasCallback];
+      return [i, a, agentId, outcome, final, retryAt, talkSec, dialledAt, endedAt];
+    }),
   };
 }
 
 export function unpackState(carried: CarriedState, callIdOf: (numberIndex: number, attempt: number) => string): CampaignState {
   const state: CampaignState = {
     ...carried.core,
+    // States carried before `do-not-call` existed lack its counts.
+    outcomes: { ...emptyOutcomes(), ...carried.core.outcomes },
+    waiting: { ...emptyOutcomes(), ...carried.core.waiting },
+    pinnedWaiting: 0,
     agentIds: carried.agents?.map(([id]) => id) ?? null,
     agents: new Map(),
     free: new Set(),
     agentCounts: { idle: 0, onCall: 0, busy: 0, offline: 0 },
     calls: new Map(),
-    hopper: carried.hopper.map(([numberIndex, attempt, previousOutcome]): LeasedNumber => ({ numberIndex, attempt, previousOutcome })),
+    hopper: carried.hopper.map(([numberIndex, attempt, previousOutcome, counted, pin]): LeasedNumber => {
+      const callback = callbackOf(pin);
+      return { numberIndex, attempt, previousOutcome, ...(counted == null ? {} : { counted }), ...(callback ? { callback } : {}) };
+    }),
     unsent: carried.unsent.map(
-      ([numberIndex, attempt, agentId, outcome, final, retryAt, talkSec, dialledAt, endedAt]): AttemptResult => ({
+      ([numberIndex, attempt, agentId, outcome, final, retryAt, talkSec, dialledAt, endedAt, wasCallback, pin]): AttemptResult => ({
         callId: callIdOf(numberIndex, attempt),
         numberIndex,
         attempt,
@@ -81,14 +117,19 @@ export function unpackState(carried: CarriedState, callIdOf: (numberIndex: numbe
         talkSec,
         dialledAt,
         endedAt,
+        ...(wasCallback === 1 ? { wasCallback: true } : {}),
+        ...(pin === undefined ? {} : { callback: callbackOf(pin)! }),
       }),
     ),
   };
   const holding = new Map<string, string>();
-  for (const [numberIndex, attempt, agentId, phase, status, placedAt, checkDueAt, previousOutcome, lookupFailingSince] of carried.calls) {
+  for (const carriedCall of carried.calls) {
+    const [numberIndex, attempt, agentId, phase, status, placedAt, checkDueAt, previousOutcome, lookupFailingSince] = carriedCall;
+    const [counted = attempt, pinFor, asked] = carriedCall.slice(9) as [number?, (CarriedPin | null)?, ([number, CarriedPin] | 0)?];
     const callId = callIdOf(numberIndex, attempt);
     const call = { callId, numberIndex, attempt, agentId, phase, status, placedAt, checkDueAt, previousOutcome, lookupFailingSince };
-    state.calls.set(callId, { ...call, lookupInFlight: false });
+    const callback = asked ? { at: asked[0], agentId: asked[1] === 0 ? null : asked[1] } : null;
+    state.calls.set(callId, { ...call, counted, callbackFor: callbackOf(pinFor ?? undefined) ?? null, callback, lookupInFlight: false });
     holding.set(agentId, callId);
   }
   for (const [id, status, reportedAt, lastCallEndedAt] of carried.agents ?? []) {

@@ -25,6 +25,13 @@ const { leaseNumbers, recordAttempts, recordCampaignStatus } = proxyActivities<D
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '15 seconds' },
 });
 
+// Waits for the attempt's own write (under way), but not without end: a callback for an attempt that
+// never comes (a bogus callId) must not hold a drain before continue-as-new.
+const { scheduleCallback } = proxyActivities<DialerActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 8 },
+});
+
 export interface CommandRunner {
   run(command: Command): void;
   /** No activity is in flight. */
@@ -79,6 +86,10 @@ export function commandRunner(onEvent: (event: CampaignEvent) => void): CommandR
             results,
           });
         }
+        case 'scheduleCallback': {
+          const { request } = command;
+          return track('scheduleCallback', scheduleCallback(request), (result) => ({ type: 'callbackScheduled', request, result }), null);
+        }
         case 'recordStatus':
           // Only GET /campaigns reads it, and the next change writes it again: nothing to feed back.
           return track('recordCampaignStatus', recordCampaignStatus(command.record), () => null, null);
@@ -89,6 +100,11 @@ export function commandRunner(onEvent: (event: CampaignEvent) => void): CommandR
 
 function placementEvent(callId: string, result: PlaceCallResult): CampaignEvent {
   if (result.placed) return { type: 'callPlaced', callId };
+  if ('held' in result) {
+    return result.held === 'do_not_call'
+      ? { type: 'callHeld', callId, held: 'do_not_call' }
+      : { type: 'callHeld', callId, held: 'outside_hours', nextOpenAt: result.nextOpenAt };
+  }
   if ('agentUnavailable' in result) {
     const { status, observedAt } = result.agentUnavailable;
     return { type: 'callNotDialled', callId, agentStatus: status, at: observedAt };

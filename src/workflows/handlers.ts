@@ -4,6 +4,7 @@ import {
   addNumbersUpdate,
   agentOnCallQuery,
   agentStatusSignal,
+  callbackSignal,
   callStatusSignal,
   CAMPAIGN_CLOSED,
   cancelUpdate,
@@ -29,8 +30,9 @@ export function setCampaignHandlers(state: CampaignState, step: (event: Campaign
     }),
   );
   setHandler(agentStatusSignal, (report) => step({ type: 'agentStatus', ...report }));
+  setHandler(callbackSignal, (callback) => step({ type: 'callback', ...callback }));
 
-  setHandler(progressQuery, () => progressOf(state, workflowInfo().workflowId), {
+  setHandler(progressQuery, () => progressOf(state, workflowInfo().workflowId, Date.now()), {
     description: 'The campaign as GET /campaigns/:id shows it: counts by state and outcome, agents by state. No arguments.',
   });
   setHandler(agentOnCallQuery, (agentId) => agentOnCall(state, agentId), {

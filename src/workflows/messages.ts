@@ -5,12 +5,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AgentStatus,
+  AttemptOutcome,
   CallStatusReport,
   CampaignProgress,
   CampaignSettings,
   CampaignStatus,
   CampaignTiming,
-  Outcome,
 } from '../shared/types';
 
 export const WORKFLOW_TYPE = 'campaignWorkflow';
@@ -76,7 +76,7 @@ export interface AttemptResult {
   numberIndex: number;
   attempt: number;
   agentId: string;
-  outcome: Outcome;
+  outcome: AttemptOutcome;
   /** No attempt follows this one (answered, refused, out of attempts, or cancelled). */
   final: boolean;
   /** Epoch ms when the next attempt falls due; null when final. */
@@ -86,7 +86,21 @@ export interface AttemptResult {
   /** Epoch ms: when the call was decided on, and when it ended. */
   dialledAt: number;
   endedAt: number;
+  /** This dial was a callback (it does not count against maxAttempts). */
+  wasCallback?: boolean;
+  /** The next dial, at retryAt, is a callback a disposition asked for: for this agent, or null for anyone. */
+  callback?: { agentId: string | null };
 }
+
+/** A disposition's callback, as the API hands it to the campaign (the code itself is in the database). */
+export interface CallbackSignal {
+  callId: string;
+  /** Epoch ms. */
+  at: number;
+  /** The agent to dial it for (sameAgent), or null for anyone. */
+  agentId: string | null;
+}
+export const callbackSignal = defineSignal<[CallbackSignal]>('callback');
 
 /** What the database does not know yet: calls in flight, and ended attempts not yet written. */
 export interface NumberActivity {

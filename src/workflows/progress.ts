@@ -1,11 +1,12 @@
 /** What the campaign answers about itself: its progress (GET /campaigns/:id) and what the database does not know yet. */
 import type { CampaignProgress } from '../shared/types';
 import type { NumberActivity } from './messages';
-import type { CampaignState } from './state';
+import { type CampaignState, isEnded } from './state';
 
 /** The campaign as `GET /campaigns/:id` shows it: total = pending + inFlight + finished, always. */
-export function progressOf(state: CampaignState, workflowId: string): CampaignProgress {
+export function progressOf(state: CampaignState, workflowId: string, now: number): CampaignProgress {
   const inFlight = state.calls.size;
+  const { nextDueAt } = state.lease;
   return {
     campaignId: state.campaignId,
     name: state.name,
@@ -17,6 +18,13 @@ export function progressOf(state: CampaignState, workflowId: string): CampaignPr
     finished: state.finished,
     outcomes: { ...state.outcomes },
     agents: { ...state.agentCounts },
+    // The workflow knows the numbers waiting for a retry or callback; the API counts, from the database,
+    // those that are due but outside their hours.
+    waiting: {
+      outsideHours: 0,
+      retryLater: Object.values(state.waiting).reduce((sum, n) => sum + n, 0),
+      nextDialAt: nextDueAt !== null && nextDueAt > now && !isEnded(state.status) ? new Date(nextDueAt).toISOString() : null,
+    },
     createdAt: state.createdAt,
     completedAt: state.completedAt,
   };

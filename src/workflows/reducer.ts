@@ -6,16 +6,21 @@
  */
 import type {
   AgentListing,
+  CallbackRequest,
+  CallbackScheduled,
   CallLocator,
   CallLookup,
   CampaignStatusRecord,
   Lease,
+  LeasedNumber,
   LeaseRequest,
+  LeaseRules,
   PlaceCallInput,
 } from '../activities/types';
-import { makeCallId } from '../shared/callId';
+import { makeCallId, parseCallId } from '../shared/callId';
 import {
   type AgentStatus,
+  type AttemptOutcome,
   type CallStatus,
   isTerminalCallStatus,
   type Outcome,
@@ -23,7 +28,7 @@ import {
   outcomeOf,
   type TerminalCallStatus,
 } from '../shared/types';
-import type { AttemptResult } from './messages';
+import type { AttemptResult, CallbackSignal } from './messages';
 import {
   type CallState,
   type CampaignState,
@@ -47,6 +52,12 @@ export type CampaignEvent =
   /** The placement started late and found the agent no longer idle: nothing was dialled. */
   | { type: 'callNotDialled'; callId: string; agentStatus: AgentStatus; at: number }
   | { type: 'callUnconfirmed'; callId: string }
+  /** Checked right before the dial: outside the number's hours (requeued until `nextOpenAt`), or on the do-not-call list. */
+  | { type: 'callHeld'; callId: string; held: 'outside_hours'; nextOpenAt: number | null }
+  | { type: 'callHeld'; callId: string; held: 'do_not_call' }
+  /** A disposition asked to call the number again. */
+  | ({ type: 'callback' } & CallbackSignal)
+  | { type: 'callbackScheduled'; request: CallbackRequest; result: CallbackScheduled }
   | { type: 'callLookedUp'; callId: string; lookup: CallLookup }
   | { type: 'callLookupFailed'; callId: string }
   | { type: 'numbersLeased'; lease: Lease }
@@ -67,7 +78,8 @@ export type Command =
   | { type: 'listAgents' }
   | { type: 'leaseNumbers'; request: LeaseRequest }
   | { type: 'recordAttempts'; campaignId: string; results: AttemptResult[] }
-  | { type: 'recordStatus'; record: CampaignStatusRecord };
+  | { type: 'recordStatus'; record: CampaignStatusRecord }
+  | { type: 'scheduleCallback'; request: CallbackRequest };
 
 export interface ReduceContext {
   now: number;
@@ -91,7 +103,8 @@ export const ADDITION_LEASE_MS = 60_000;
 export function reduce(state: CampaignState, event: CampaignEvent, ctx: ReduceContext): Command[] {
   if (isClosed(state)) return [];
   const commands: Command[] = [];
-  applyEvent(state, event, ctx.now);
+  if (event.type === 'callback') callbackAsked(state, event, commands);
+  else applyEvent(state, event, ctx.now);
   if (ctx.startWork) {
     if (event.type === 'tick') startDueChecks(state, ctx.now, commands);
     dispatch(state, ctx.now, commands);
@@ -145,6 +158,12 @@ function applyEvent(state: CampaignState, event: CampaignEvent, now: number): vo
       if (call) Object.assign(call, { phase: 'unconfirmed', checkDueAt: now });
       return;
     }
+    case 'callHeld':
+      return callHeld(state, event);
+    case 'callback':
+      return;
+    case 'callbackScheduled':
+      return callbackScheduled(state, event.request, event.result);
     case 'callLookedUp':
       return applyLookup(state, event.callId, event.lookup, now);
     case 'callLookupFailed':
@@ -267,7 +286,10 @@ function endCall(
   if (freed && status === 'completed') reportAgent(state, call.agentId, 'busy', at, true);
 
   const outcome = outcomeOf(status);
-  const retry = !final && outcome !== 'answered' && call.attempt < state.settings.maxAttempts && state.status !== 'cancelled';
+  const rule = retryRule(state, outcome);
+  const open = !final && state.status !== 'cancelled';
+  const callback = open ? call.callback : null;
+  const retry = callback !== null || (open && rule !== null && call.counted < rule.maxAttempts);
   state.unsent.push({
     callId,
     numberIndex: call.numberIndex,
@@ -275,13 +297,76 @@ function endCall(
     agentId: call.agentId,
     outcome,
     final: !retry,
-    retryAt: retry ? at + state.settings.retryDelaySec * 1000 : null,
+    retryAt: callback ? callback.at : retry ? at + rule!.delaySec * 1000 : null,
     talkSec: outcome === 'answered' && durationSec !== undefined ? durationSec : null,
     dialledAt: call.placedAt,
     endedAt: at,
+    ...(call.callbackFor ? { wasCallback: true } : {}),
+    ...(callback ? { callback: { agentId: callback.agentId } } : {}),
   });
   if (retry) state.waiting[outcome]++;
   else finish(state, outcome);
+}
+
+/** What follows an attempt that ended so (settings.retry over the campaign's defaults); null: nothing, it was answered. */
+export function retryRule(state: CampaignState, outcome: AttemptOutcome): { delaySec: number; maxAttempts: number } | null {
+  if (outcome === 'answered') return null;
+  const own = state.settings.retry?.[outcome];
+  return { delaySec: own?.delaySec ?? state.settings.retryDelaySec, maxAttempts: own?.maxAttempts ?? state.settings.maxAttempts };
+}
+
+/**
+ * A checked dial that dialled nothing frees its agent at once. The activity has already requeued the
+ * number (outside its hours) or finished it (do-not-call) in the database.
+ */
+function callHeld(state: CampaignState, event: Extract<CampaignEvent, { type: 'callHeld' }>): void {
+  const call = state.calls.get(event.callId);
+  if (!call) return;
+  releaseCall(state, call);
+  if (event.held === 'do_not_call') return finish(state, 'do-not-call');
+  if (call.previousOutcome !== null) state.waiting[call.previousOutcome]++;
+  const { lease } = state;
+  if (event.nextOpenAt !== null && (lease.nextDueAt === null || event.nextOpenAt < lease.nextDueAt)) lease.nextDueAt = event.nextOpenAt;
+}
+
+/**
+ * A disposition's callback: kept with a call still in flight, set on a result not yet written, or
+ * asked of the database for an attempt already written. Repeated deliveries change nothing.
+ */
+function callbackAsked(state: CampaignState, { callId, at, agentId }: CallbackSignal, commands: Command[]): void {
+  if (isEnded(state.status)) return;
+  const call = state.calls.get(callId);
+  if (call) {
+    call.callback = { at, agentId };
+    return;
+  }
+  const result = state.unsent.find((r) => r.callId === callId);
+  if (result) {
+    if (result.callback) return;
+    if (result.final) {
+      // Finished when it ended: pending again.
+      state.finished--;
+      state.outcomes[result.outcome]--;
+      state.waiting[result.outcome]++;
+    }
+    Object.assign(result, { final: false, retryAt: at, callback: { agentId } });
+    return;
+  }
+  const ref = parseCallId(callId);
+  if (ref?.campaignId !== state.campaignId) return;
+  const { numberIndex, attempt } = ref;
+  commands.push({ type: 'scheduleCallback', request: { campaignId: state.campaignId, callId, numberIndex, attempt, at, agentId } });
+}
+
+function callbackScheduled(state: CampaignState, request: CallbackRequest, result: CallbackScheduled): void {
+  if (result.change === 'none') return;
+  if (result.change === 'reopened') {
+    state.finished--;
+    state.outcomes[result.outcome]--;
+    state.waiting[result.outcome]++;
+  }
+  const { lease } = state;
+  if (lease.nextDueAt === null || request.at < lease.nextDueAt) lease.nextDueAt = request.at;
 }
 
 /**
@@ -294,10 +379,23 @@ function putBack(state: CampaignState, callId: string, agentStatus: AgentStatus,
   if (!call) return;
   releaseCall(state, call);
   reportAgent(state, call.agentId, agentStatus, at);
-  const number = { numberIndex: call.numberIndex, attempt: call.attempt, previousOutcome: call.previousOutcome };
+  const number = leasedAgain(call);
   if (state.status !== 'cancelled') state.hopper.unshift(number);
   // A cancelled campaign dials no more: a retry has had its last attempt, a first attempt stays pending.
   else if (number.previousOutcome !== null) finish(state, number.previousOutcome);
+}
+
+/** The number of a call that dialled nothing, as it was leased. */
+function leasedAgain(call: CallState): LeasedNumber {
+  const { numberIndex, attempt, previousOutcome, callbackFor } = call;
+  const counted = callbackFor ? call.counted : call.counted - 1;
+  return {
+    numberIndex,
+    attempt,
+    previousOutcome,
+    ...(counted === attempt - 1 ? {} : { counted }),
+    ...(callbackFor ? { callback: callbackFor } : {}),
+  };
 }
 
 /** The call is no longer in flight; its agent, if still reserved for it, is released. True if so. */
@@ -327,6 +425,12 @@ function cancel(state: CampaignState): void {
 function takeLease(state: CampaignState, lease: Lease): void {
   Object.assign(state.lease, { inFlight: false, nextDueAt: lease.nextDueAt, stale: false });
   state.total = Math.max(state.total, lease.total);
+  for (const { previousOutcome } of lease.doNotCall ?? []) {
+    // Counted waiting for a retry until now, unless a cancel has finished it already.
+    if (previousOutcome !== null && state.status === 'cancelled') continue;
+    if (previousOutcome !== null) state.waiting[previousOutcome]--;
+    finish(state, 'do-not-call');
+  }
   // Leased as the cancel came: a retry was finished by it (with the waiting), a first attempt stays pending.
   if (state.status === 'cancelled') return;
   for (const number of lease.numbers) {
@@ -363,34 +467,77 @@ function startDueChecks(state: CampaignState, now: number, commands: Command[]):
   }
 }
 
-/** Pairs free agents (longest-waiting first) with the hopper's numbers, within maxConcurrentCalls. */
+/**
+ * Pairs free agents (longest-waiting first) with the hopper's numbers, within maxConcurrentCalls. A
+ * callback for one agent waits for that agent while they are logged in; once they are not, anyone takes it.
+ */
 function dispatch(state: CampaignState, now: number, commands: Command[]): void {
   if (state.status !== 'running' || state.hopper.length === 0 || state.free.size === 0) return;
   const cap = state.settings.maxConcurrentCalls;
   const slots = Math.min(state.free.size, state.hopper.length, cap === null ? Infinity : cap - state.calls.size);
   if (slots <= 0) return;
-  const agents = [...state.free]
-    .sort((a, b) => state.agents.get(a)!.lastCallEndedAt - state.agents.get(b)!.lastCallEndedAt || (a < b ? -1 : 1))
-    .slice(0, slots);
-  for (const agentId of agents) {
-    const { numberIndex, attempt, previousOutcome } = state.hopper.shift()!;
-    const callId = makeCallId({ campaignId: state.campaignId, numberIndex, attempt });
-    state.calls.set(callId, {
-      callId,
-      numberIndex,
-      attempt,
-      agentId,
-      phase: 'placing',
-      previousOutcome,
-      status: null,
-      placedAt: now,
-      checkDueAt: null,
-      lookupInFlight: false,
-      lookupFailingSince: null,
-    });
-    setAgent(state, agentId, { ...state.agents.get(agentId)!, callId });
-    commands.push({ type: 'placeCall', input: { callId, agentId, campaignId: state.campaignId } });
+  const agents = [...state.free].sort(
+    (a, b) => state.agents.get(a)!.lastCallEndedAt - state.agents.get(b)!.lastCallEndedAt || (a < b ? -1 : 1),
+  );
+  const taken = new Set<string>();
+  const kept: LeasedNumber[] = [];
+  let nextAgent = 0;
+  let pinnedWaiting = 0;
+  let i = 0;
+  for (; i < state.hopper.length && taken.size < slots; i++) {
+    const number = state.hopper[i]!;
+    const pin = number.callback?.agentId ?? null;
+    let agentId: string | undefined;
+    if (pin !== null && loggedIn(state, pin)) {
+      if (state.free.has(pin) && !taken.has(pin)) agentId = pin;
+      else pinnedWaiting++;
+    } else {
+      while (nextAgent < agents.length && taken.has(agents[nextAgent]!)) nextAgent++;
+      agentId = agents[nextAgent++];
+    }
+    if (agentId === undefined) {
+      kept.push(number);
+      continue;
+    }
+    taken.add(agentId);
+    place(state, number, agentId, now, commands);
   }
+  for (const { callback } of state.hopper.slice(i)) {
+    const pin = callback?.agentId ?? null;
+    if (pin !== null && loggedIn(state, pin) && !state.free.has(pin)) pinnedWaiting++;
+  }
+  state.hopper = kept.concat(state.hopper.slice(i));
+  state.pinnedWaiting = pinnedWaiting;
+}
+
+/** Whether an agent of the campaign is logged in: on a call, idle or busy (offline and unknown are not). */
+function loggedIn(state: CampaignState, agentId: string): boolean {
+  const agent = state.agents.get(agentId);
+  return agent !== undefined && (agent.callId !== null || agent.status === 'idle' || agent.status === 'busy');
+}
+
+function place(state: CampaignState, number: LeasedNumber, agentId: string, now: number, commands: Command[]): void {
+  const { numberIndex, attempt, previousOutcome } = number;
+  const callId = makeCallId({ campaignId: state.campaignId, numberIndex, attempt });
+  const before = number.counted ?? attempt - 1;
+  state.calls.set(callId, {
+    callId,
+    numberIndex,
+    attempt,
+    agentId,
+    phase: 'placing',
+    previousOutcome,
+    counted: number.callback ? before : before + 1,
+    callbackFor: number.callback ?? null,
+    callback: null,
+    status: null,
+    placedAt: now,
+    checkDueAt: null,
+    lookupInFlight: false,
+    lookupFailingSince: null,
+  });
+  setAgent(state, agentId, { ...state.agents.get(agentId)!, callId });
+  commands.push({ type: 'placeCall', input: { callId, agentId, campaignId: state.campaignId } });
 }
 
 /** As many numbers as the campaign's agents can take at once (and maxConcurrentCalls allows), up to MAX_HOPPER. */
@@ -412,16 +559,26 @@ function requestLease(state: CampaignState, now: number, commands: Command[]): v
   const { lease } = state;
   if (lease.inFlight || state.agentIds === null) return;
   const target = hopperTarget(state);
-  const short = state.hopper.length < state.free.size || state.hopper.length * 2 <= target;
+  // Callbacks waiting for their own agent do not serve the others.
+  const ready = state.hopper.length - state.pinnedWaiting;
+  const short = ready < state.free.size || ready * 2 <= target;
   const due = lease.nextDueAt !== null && lease.nextDueAt <= now;
-  const wanted = state.status === 'running' && short && due && leasable(state) > 0 && state.hopper.length < target;
+  const room = Math.min(target - ready, MAX_HOPPER - state.hopper.length);
+  const wanted = state.status === 'running' && short && due && leasable(state) > 0 && room > 0;
   if (!wanted && !lease.stale) return;
-  const count = wanted ? Math.min(MAX_LEASE, target - state.hopper.length) : 0;
+  const count = wanted ? Math.min(MAX_LEASE, room) : 0;
   Object.assign(lease, { inFlight: true, seq: lease.seq + 1 });
   commands.push({
     type: 'leaseNumbers',
-    request: { campaignId: state.campaignId, leaseId: `${state.campaignId}:${lease.seq}`, count, now },
+    request: { campaignId: state.campaignId, leaseId: `${state.campaignId}:${lease.seq}`, count, now, ...leaseRules(state) },
   });
+}
+
+/** The calling rules the lease keeps; none for a campaign started before them. */
+function leaseRules(state: CampaignState): { rules?: LeaseRules } {
+  const { callingHours, frequencyCap } = state.settings;
+  if (callingHours === undefined && !frequencyCap) return {};
+  return { rules: { ...(callingHours ? { callingHours } : {}), ...(frequencyCap ? { frequencyCap } : {}) } };
 }
 
 /**

@@ -14,7 +14,7 @@ import type {
   CampaignSettings,
   CampaignStatus,
   CampaignTiming,
-  Outcome,
+  AttemptOutcome,
   OutcomeCounts,
 } from '../shared/types';
 import type { AttemptResult, CampaignInput } from './messages';
@@ -48,7 +48,13 @@ export interface CallState {
   agentId: string;
   phase: CallPhase;
   /** How the number's previous attempt ended; null for a first attempt. */
-  previousOutcome: Outcome | null;
+  previousOutcome: AttemptOutcome | null;
+  /** Attempts that count against maxAttempts once this one ends (a callback does not count). */
+  counted: number;
+  /** This dial is a callback a disposition asked for: for that agent, or null for anyone. */
+  callbackFor: { agentId: string | null } | null;
+  /** A callback asked for while the call was in flight: the number's next dial, at `at`. */
+  callback: { at: number; agentId: string | null } | null;
   /** Latest non-terminal status heard, null before any. */
   status: CallStatus | null;
   placedAt: number;
@@ -87,10 +93,12 @@ export interface CampaignState {
   total: number;
   finished: number;
   outcomes: OutcomeCounts;
-  /** Numbers whose last attempt ended unanswered and that wait for the next (in the database), by that outcome. */
+  /** Numbers whose last attempt ended unanswered (or asked a callback) and that wait for the next (in the database), by that outcome. */
   waiting: OutcomeCounts;
   /** Numbers leased for dialling, next first. */
   hopper: LeasedNumber[];
+  /** Derived by dispatch: callbacks in the hopper waiting for their own agent, logged in but not free. */
+  pinnedWaiting: number;
   lease: LeaseState;
   calls: Map<string, CallState>;
   /** Null until the first agent listing when the campaign was started without agentIds. */
@@ -117,7 +125,7 @@ export interface CampaignState {
 export type CampaignStart = Omit<CampaignInput, 'continueAsNewAfterEvents'>;
 
 export function emptyOutcomes(): OutcomeCounts {
-  return { answered: 0, 'no-answer': 0, busy: 0, failed: 0, canceled: 0 };
+  return { answered: 0, 'no-answer': 0, busy: 0, failed: 0, canceled: 0, 'do-not-call': 0 };
 }
 
 export function unknownAgent(): AgentState {
@@ -139,6 +147,7 @@ export function initialState(start: CampaignStart, now: number): CampaignState {
     outcomes: emptyOutcomes(),
     waiting: emptyOutcomes(),
     hopper: [],
+    pinnedWaiting: 0,
     lease: { seq: 0, inFlight: false, nextDueAt: now, stale: false },
     calls: new Map(),
     agentIds: null,

@@ -15,6 +15,7 @@ import { createApiServer } from '../../src/api/main';
 import { recordCampaignStatus } from '../../src/db/schedule';
 import { CAMPAIGN_ID_PATTERN, workflowIdFor } from '../../src/shared/callId';
 import { containsPhoneNumber } from '../../src/shared/mask';
+import { WEEKDAYS } from '../../src/shared/types';
 import type { CampaignInput } from '../../src/workflows/messages';
 import { ANY_AGENT, campaignAgentsKey, campaignStatusKey } from '../../src/workflows/searchAttributes';
 import { MAX_CAMPAIGN_AGENTS } from '../../src/workflows/state';
@@ -107,7 +108,7 @@ describe('POST /campaigns (JSON)', () => {
       name: 'Spring renewals',
       total: 2,
       agentIds: ['a1', 'a2'],
-      settings: { maxAttempts: 3, retryDelaySec: 60, maxConcurrentCalls: 2 },
+      settings: { maxAttempts: 3, retryDelaySec: 60, maxConcurrentCalls: 2, callingHours: { start: '00:00', end: '24:00', days: [...WEEKDAYS] } },
       timing: { agentPollSec: 7, callSilenceSec: 90, lookupGiveUpSec: 900 },
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
@@ -144,7 +145,7 @@ describe('POST /campaigns (JSON)', () => {
     const input = await startInput(api.client, campaignId);
     expect(input.name).toBe(campaignId);
     expect(input.total).toBe(1);
-    expect(input.settings).toEqual({ maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null });
+    expect(input.settings).toEqual({ maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null, callingHours: { start: '00:00', end: '24:00', days: [...WEEKDAYS] } });
     expect(input).not.toHaveProperty('agentIds');
     expectNoNumberIn(input, ['+8613800138000']);
     expect((await storedNumbers(api.pool, campaignId)).numbers).toEqual(['+8613800138000']);
@@ -415,7 +416,7 @@ describe('POST /campaigns (CSV)', () => {
     started.push(campaignId);
     const input = await startInput(api.client, campaignId);
     expect(input.name).toBe(campaignId);
-    expect(input.settings).toEqual({ maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null });
+    expect(input.settings).toEqual({ maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null, callingHours: { start: '00:00', end: '24:00', days: [...WEEKDAYS] } });
     expect(await storedNumbers(api.pool, campaignId)).toEqual({ numbers: ['+8613800138000'], contacts: undefined });
   });
 
@@ -798,8 +799,9 @@ describe('GET /campaigns/:id and the controls, where no worker is needed', () =>
       pending: 1,
       inFlight: 0,
       finished: 1,
-      outcomes: { answered: 1, 'no-answer': 0, busy: 0, failed: 0, canceled: 0 },
+      outcomes: { answered: 1, 'no-answer': 0, busy: 0, failed: 0, canceled: 0, 'do-not-call': 0 },
       agents: { idle: 0, onCall: 0, busy: 0, offline: 0 },
+      waiting: { outsideHours: 0, retryLater: 0, nextDialAt: null },
       createdAt: '2030-01-01T00:00:00.000Z',
       completedAt: '2030-01-02T03:04:05.000Z',
     });

@@ -62,13 +62,14 @@ describe('GET /campaigns/:id', () => {
       pending: expect.any(Number),
       inFlight: expect.any(Number),
       finished: expect.any(Number),
-      outcomes: { answered: 0, 'no-answer': 0, busy: 0, failed: 0, canceled: 0 },
+      outcomes: { answered: 0, 'no-answer': 0, busy: 0, failed: 0, canceled: 0, 'do-not-call': 0 },
       agents: {
         idle: expect.any(Number),
         onCall: expect.any(Number),
         busy: expect.any(Number),
         offline: expect.any(Number),
       },
+      waiting: { outsideHours: expect.any(Number), retryLater: expect.any(Number), nextDialAt: null },
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
       completedAt: null,
     });

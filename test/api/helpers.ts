@@ -19,6 +19,7 @@ import { type CampaignRow, findCampaign } from '../../src/db/campaigns';
 import { openDatabase, type Pool } from '../../src/db/database';
 import { AGENT_CLAIM_WORKFLOW_TYPE } from '../../src/workflows/agentClaims';
 import type { CampaignInput } from '../../src/workflows/messages';
+import { ANY_HOUR_ENV } from '../support/anyHour';
 import { freshDatabaseUrl } from '../support/database';
 import { testAddress, testConnection, testNamespace, uniqueTaskQueue } from '../support/temporal';
 
@@ -52,6 +53,7 @@ export async function testApi(env: Record<string, string> = {}, logger: Logger =
     TEMPORAL_ADDRESS: testAddress(),
     TEMPORAL_NAMESPACE: testNamespace(),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('api'),
+    ...ANY_HOUR_ENV,
     DATABASE_URL: await freshDatabaseUrl(),
     ...env,
   });

@@ -351,7 +351,10 @@ describe('OpenAPI', () => {
     expect(Object.keys(campaign.properties).sort()).toEqual(['agentIds', 'campaignId', 'name', 'numbers', 'settings']);
     expect(campaign.required).toEqual(['numbers']);
     const createParams = document.paths['/campaigns']!.post!.parameters!.map((p) => p.name).sort();
-    expect(createParams).toEqual(['agentIds', 'campaignId', 'defaultRegion', 'maxAttempts', 'maxConcurrentCalls', 'name', 'retryDelaySec']);
+    expect(createParams).toEqual([
+      'agentIds', 'callingDays', 'callingHours', 'campaignId', 'defaultRegion', 'frequencyCap', 'maxAttempts', 'maxConcurrentCalls', 'name',
+      'retry', 'retryDelaySec', 'timeZone',
+    ]);
     const webhook = document.paths['/webhooks/call-status']!.post!;
     expect(webhook.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(['header:X-Dialer-Timestamp', 'header:X-Dialer-Signature']);
     expect(webhook.security).toEqual([]);

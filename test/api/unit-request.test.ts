@@ -17,11 +17,17 @@ import {
 import { ApiError, toApiError } from '../../src/api/errors';
 import { type CampaignMeta, isCampaignId } from '../../src/api/schemas';
 import type { StagedNumber } from '../../src/db/contacts';
+import type { NumberZoneResolver } from '../../src/rules/numberZones';
+import { type CallingHours, WEEKDAYS } from '../../src/shared/types';
 import { CAMPAIGN_ID_PATTERN } from '../../src/shared/callId';
 import { ANY_AGENT, campaignAgentsValue, campaignStatusKey } from '../../src/workflows/searchAttributes';
 import { MAX_CAMPAIGN_AGENTS } from '../../src/workflows/state';
 
 const timing = { agentPollSec: 5, callSilenceSec: 60, lookupGiveUpSec: 900 };
+const defaultCallingHours: CallingHours = { start: '08:00', end: '21:00', days: [...WEEKDAYS] };
+const config = { timing, rules: { defaultCallingHours } };
+/** Every number in Shanghai's zone: what zones are found is tested in test/unit/numberZones.test.ts. */
+const shanghai: NumberZoneResolver = () => ({ ok: true, zones: ['Asia/Shanghai'] });
 
 describe('campaignFormat', () => {
   it.each([
@@ -81,17 +87,17 @@ const meta = (overrides: Partial<CampaignMeta> = {}): CampaignMeta => ({
 describe('campaignInput', () => {
   it('is the workflow input but the count of numbers: settings without the region, the timing, no number', () => {
     const now = new Date('2030-01-01T00:00:00Z');
-    const input = campaignInput('c1', meta({ agentIds: ['a1', 'a2'] }), timing, now);
+    const input = campaignInput('c1', meta({ agentIds: ['a1', 'a2'] }), config, now);
     expect(input).toEqual({
       campaignId: 'c1',
       name: 'c1',
       agentIds: ['a1', 'a2'],
-      settings: { maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null },
+      settings: { maxAttempts: 1, retryDelaySec: 300, maxConcurrentCalls: null, callingHours: defaultCallingHours },
       timing,
       createdAt: '2030-01-01T00:00:00.000Z',
     });
-    expect(campaignInput('c1', meta({ name: 'Spring' }), timing, now)).not.toHaveProperty('agentIds');
-    expect(campaignInput('c1', meta({ name: 'Spring' }), timing, now).name).toBe('Spring');
+    expect(campaignInput('c1', meta({ name: 'Spring' }), config, now)).not.toHaveProperty('agentIds');
+    expect(campaignInput('c1', meta({ name: 'Spring' }), config, now).name).toBe('Spring');
   });
 });
 
@@ -103,12 +109,12 @@ describe('normalisedNumbers', () => {
   it('yields the valid numbers in E.164 with their request index and contact; notes the invalid ones; leaves duplicates to the database', async () => {
     const count: NormalisedCount = { read: 0, rejected: [] };
     const staged = await readRows(
-      normalisedNumbers(rowsOf([{ value: '13800138000', contact: { name: 'Li' } }, 'bad', '+86 138 0013 8000', '13800138001']), 'CN', count),
+      normalisedNumbers(rowsOf([{ value: '13800138000', contact: { name: 'Li' } }, 'bad', '+86 138 0013 8000', '13800138001']), 'CN', shanghai, count),
     );
     expect(staged).toEqual([
-      { index: 0, phone: '+8613800138000', contact: { name: 'Li' } },
-      { index: 2, phone: '+8613800138000' },
-      { index: 3, phone: '+8613800138001' },
+      { index: 0, phone: '+8613800138000', zones: ['Asia/Shanghai'], contact: { name: 'Li' } },
+      { index: 2, phone: '+8613800138000', zones: ['Asia/Shanghai'] },
+      { index: 3, phone: '+8613800138001', zones: ['Asia/Shanghai'] },
     ]);
     expect(count).toEqual({ read: 4, rejected: [{ index: 1, value: 'bad', reason: 'not_a_number' }] });
   });
@@ -119,7 +125,7 @@ describe('normalisedNumbers', () => {
       for (let i = 0; i < n; i++) yield { value: '' };
     }
     const atLimit: NormalisedCount = { read: 0, rejected: [] };
-    await expect(readRows(normalisedNumbers(empties(MAX_NUMBERS), 'CN', atLimit))).resolves.toEqual([]);
+    await expect(readRows(normalisedNumbers(empties(MAX_NUMBERS), 'CN', shanghai, atLimit))).resolves.toEqual([]);
     expect(atLimit.read).toBe(MAX_NUMBERS);
 
     const over: NormalisedCount = { read: 0, rejected: [] };
@@ -135,7 +141,7 @@ describe('normalisedNumbers', () => {
     }
     const staged: StagedNumber[] = [];
     const reading = (async () => {
-      for await (const number of normalisedNumbers(validThenEmpty(), 'CN', over)) staged.push(number);
+      for await (const number of normalisedNumbers(validThenEmpty(), 'CN', shanghai, over)) staged.push(number);
     })();
     await expect(reading).rejects.toMatchObject({
       code: 'payload_too_large',
@@ -144,7 +150,7 @@ describe('normalisedNumbers', () => {
       details: { limit: MAX_NUMBERS, received: MAX_NUMBERS + 1 },
     });
     // Refused at the row past the limit: the ones before it went through.
-    expect(staged).toEqual([{ index: 0, phone: '+8613800138000' }]);
+    expect(staged).toEqual([{ index: 0, phone: '+8613800138000', zones: ['Asia/Shanghai'] }]);
     expect(yielded).toBe(MAX_NUMBERS);
   });
 });

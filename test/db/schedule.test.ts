@@ -3,7 +3,9 @@ import pg from 'pg';
 import { completeImport, findCampaign, insertCampaign, listCampaigns, liveCampaignsWithAgent, markStarted } from '../../src/db/campaigns';
 import { insertStaged, stageNumbers, type StagedNumber } from '../../src/db/contacts';
 import { inTransaction, type Pool } from '../../src/db/database';
-import { leaseNumbers, phoneOf, recordAttempts, recordCampaignStatus } from '../../src/db/schedule';
+import { checkBeforeDial, leaseNumbers, phoneOf, recordAttempts, recordCampaignStatus, scheduleCallback } from '../../src/db/schedule';
+import type { LeaseRules } from '../../src/activities/types';
+import { WEEKDAYS } from '../../src/shared/types';
 import type { CampaignInput, AttemptResult } from '../../src/workflows/messages';
 import { freshDatabaseUrl } from '../support/database';
 
@@ -31,7 +33,15 @@ async function* numbers(list: StagedNumber[]): AsyncGenerator<StagedNumber> {
 const phone = (i: number): string => `+86139${String(10_000_000 + i).slice(-8)}`;
 
 /** A campaign with `count` numbers (and the repeats and held numbers `extra` brings), as the API imports it. */
-async function importNumbers(campaignId: string, list: StagedNumber[], first = 0, agentIds?: string[]) {
+/** Numbers without zones get Shanghai's (their campaigns here keep no hours unless a test says so). */
+async function importNumbers(
+  campaignId: string,
+  list: Array<Omit<StagedNumber, 'zones'> & { zones?: string[] }>,
+  first = 0,
+  agentIds?: string[],
+  settings?: Partial<CampaignInput['settings']>,
+) {
+  const withZones: StagedNumber[] = list.map((n) => ({ zones: ['Asia/Shanghai'], ...n }));
   return inTransaction(pool, async (db) => {
     if (first === 0) {
       await insertCampaign(db, {
@@ -39,12 +49,12 @@ async function importNumbers(campaignId: string, list: StagedNumber[], first = 0
         name: campaignId,
         workflowId: `campaign-${campaignId}`,
         requestHash: 'h',
-        input: { ...input(campaignId), ...(agentIds ? { agentIds } : {}) },
+        input: { ...input(campaignId), ...(agentIds ? { agentIds } : {}), ...(settings ? { settings: { ...input(campaignId).settings, ...settings } } : {}) },
         summary: { accepted: 0, duplicates: 0, rejected: [] },
         createdAt: new Date(T0),
       });
     }
-    const staged = await stageNumbers(db, numbers(list));
+    const staged = await stageNumbers(db, numbers(withZones));
     const inserted = await insertStaged(db, campaignId, first, new Date(T0));
     await completeImport(db, campaignId, { total: first + inserted.inserted, columns: ['name'] });
     return { staged, ...inserted };
@@ -89,7 +99,7 @@ describe('leases', () => {
   it('take numbers never dialled in import order; a retried lease returns the same rows', async () => {
     const first = await leaseNumbers(pool, { campaignId: 'lease', leaseId: 'lease:1', count: 3, now: T0 });
     expect(first.numbers).toEqual([0, 1, 2].map((numberIndex) => ({ numberIndex, attempt: 1, previousOutcome: null })));
-    expect(first.nextDueAt).toBe(0); // more never-dialled numbers are due
+    expect(first.nextDueAt).toBe(T0); // more never-dialled numbers are due (since their import)
     expect(first.total).toBe(5);
     expect(await leaseNumbers(pool, { campaignId: 'lease', leaseId: 'lease:1', count: 3, now: T0 })).toEqual(first);
     const rest = await leaseNumbers(pool, { campaignId: 'lease', leaseId: 'lease:2', count: 10, now: T0 });
@@ -155,5 +165,96 @@ describe('the live campaigns of an agent', () => {
     expect(ours(await liveCampaignsWithAgent(pool, 'x1'))).toEqual(['campaign-ag-every', 'campaign-ag-named', 'campaign-ag-paused']);
     expect(ours(await liveCampaignsWithAgent(pool, 'x3'))).toEqual(['campaign-ag-every', 'campaign-ag-other']);
     expect(ours(await liveCampaignsWithAgent(pool, 'nobody'))).toEqual(['campaign-ag-every']);
+  });
+});
+
+describe('calling rules at the lease', () => {
+  const everyDay = (start: string, end: string) => ({ start, end, days: [...WEEKDAYS] });
+  const lease = (campaignId: string, seq: number, now: number, rules: LeaseRules, count = 10) =>
+    leaseNumbers(pool, { campaignId, leaseId: `${campaignId}:${seq}`, count, now, rules });
+
+  it('leases a number only inside its window, across a daylight-saving change (New York, 2030-03-10)', async () => {
+    const hours = everyDay('09:00', '10:00');
+    await importNumbers('dst', [{ index: 0, phone: phone(0), zones: ['America/New_York'] }], 0, undefined, { callingHours: hours });
+    // Saturday 08:30 EST: closed; it opens at 09:00 EST = 14:00Z.
+    expect(await lease('dst', 1, Date.parse('2030-03-09T13:30:00Z'), { callingHours: hours })).toEqual({
+      numbers: [],
+      nextDueAt: Date.parse('2030-03-09T14:00:00Z'),
+      total: 1,
+    });
+    // Sunday, after the change: 09:00 EDT is 13:00Z, an hour earlier in UTC than the day before.
+    const sunday = await lease('dst', 2, Date.parse('2030-03-10T13:00:00Z'), { callingHours: hours });
+    expect(sunday.numbers).toEqual([{ numberIndex: 0, attempt: 1, previousOutcome: null }]);
+    const { rows } = await pool.query("SELECT reason, until FROM hold WHERE campaign_id = 'dst'");
+    expect(rows).toEqual([{ reason: 'outside_hours', until: new Date('2030-03-09T14:00:00Z') }]);
+  });
+
+  it('leases a number that may lie in several zones only while the hours hold in all of them', async () => {
+    const hours = everyDay('09:00', '20:00');
+    await importNumbers('multi', [{ index: 0, phone: phone(0), zones: ['America/Los_Angeles', 'America/New_York'] }], 0, undefined, { callingHours: hours });
+    // 10:00 in New York is 07:00 in Los Angeles: closed until 09:00 there (16:00Z).
+    const early = await lease('multi', 1, Date.parse('2030-06-03T14:00:00Z'), { callingHours: hours });
+    expect(early).toMatchObject({ numbers: [], nextDueAt: Date.parse('2030-06-03T16:00:00Z') });
+    expect((await lease('multi', 2, Date.parse('2030-06-03T16:00:00Z'), { callingHours: hours })).numbers).toHaveLength(1);
+  });
+
+  it('finishes the numbers on the do-not-call list as do-not-call, and a retried lease says so again', async () => {
+    await importNumbers('dncl', [0, 1].map((n) => ({ index: n, phone: phone(100 + n) })));
+    await pool.query('INSERT INTO dnc (phone, reason) VALUES ($1, $2)', [phone(100), 'test']);
+    const first = await lease('dncl', 1, T0, {});
+    expect(first.numbers.map((n) => n.numberIndex)).toEqual([1]);
+    expect(first.doNotCall).toEqual([{ numberIndex: 0, previousOutcome: null }]);
+    expect(await lease('dncl', 1, T0, {})).toEqual(first);
+    const { rows } = await pool.query("SELECT state, last_outcome FROM contact WHERE campaign_id = 'dncl' AND number_index = 0");
+    expect(rows).toEqual([{ state: 'finished', last_outcome: 'do-not-call' }]);
+  });
+
+  it('holds a number back while the calls to it in any campaign fill its frequency cap', async () => {
+    const shared = phone(200);
+    await importNumbers('capx', [{ index: 0, phone: shared }]);
+    await importNumbers('capy', [{ index: 0, phone: shared }]);
+    await lease('capy', 1, T0, {});
+    await recordAttempts(pool, 'capy', [result('capy', 0, 1, { dialledAt: T0, endedAt: T0 + 1_000 })]);
+    const cap = { frequencyCap: { calls: 1, perHours: 1 } };
+    const held = await lease('capx', 1, T0 + 600_000, cap);
+    expect(held).toMatchObject({ numbers: [], nextDueAt: T0 + 3_600_000 });
+    const { rows } = await pool.query("SELECT reason, until FROM hold WHERE campaign_id = 'capx'");
+    expect(rows).toEqual([{ reason: 'frequency_cap', until: new Date(T0 + 3_600_000) }]);
+    expect((await lease('capx', 2, T0 + 3_600_000, cap)).numbers).toEqual([{ numberIndex: 0, attempt: 1, previousOutcome: null }]);
+    // While capx has it leased, that counts too (capy's own call has left the hour): capy's retry waits.
+    expect((await lease('capy', 2, T0 + 3_600_000, cap)).numbers).toEqual([]);
+  });
+
+  it('queues a callback for an attempt already written, once; the lease gives it with its agent', async () => {
+    await importNumbers('cbk', [{ index: 0, phone: phone(300) }]);
+    await lease('cbk', 1, T0, {});
+    await recordAttempts(pool, 'cbk', [result('cbk', 0, 1, { outcome: 'answered', final: true, retryAt: null })]);
+    const request = { campaignId: 'cbk', callId: 'cbk.0.1', numberIndex: 0, attempt: 1, at: T0 + 60_000, agentId: 'a7' };
+    expect(await scheduleCallback(pool, request)).toEqual({ change: 'reopened', outcome: 'answered' });
+    expect(await scheduleCallback(pool, request)).toEqual({ change: 'none' });
+    expect((await lease('cbk', 2, T0 + 59_999, {})).numbers).toEqual([]);
+    expect((await lease('cbk', 3, T0 + 60_000, {})).numbers).toEqual([{ numberIndex: 0, attempt: 2, previousOutcome: 'answered', callback: { agentId: 'a7' } }]);
+    // The callback's own end counts it, so the next lease knows the attempts that count.
+    await recordAttempts(pool, 'cbk', [result('cbk', 0, 2, { wasCallback: true, retryAt: T0 + 120_000 })]);
+    expect((await lease('cbk', 4, T0 + 120_000, {})).numbers).toEqual([{ numberIndex: 0, attempt: 3, previousOutcome: 'no-answer', counted: 1 }]);
+  });
+
+  it('checks a leased number right before its dial: listed since, or out of its hours since', async () => {
+    const hours = everyDay('09:00', '10:00');
+    await importNumbers('chk', [0, 1, 2].map((n) => ({ index: n, phone: phone(400 + n), zones: ['Europe/London'] })), 0, undefined, { callingHours: hours });
+    const open = Date.parse('2030-01-07T09:59:00Z');
+    await lease('chk', 1, open, { callingHours: hours });
+    await pool.query('INSERT INTO dnc (phone) VALUES ($1)', [phone(400)]);
+    expect(await checkBeforeDial(pool, 'chk', 0, open)).toEqual({ dial: false, held: 'do_not_call' });
+    expect(await checkBeforeDial(pool, 'chk', 1, open)).toEqual({ dial: true, phone: phone(401) });
+    const closed = Date.parse('2030-01-07T10:00:00Z');
+    expect(await checkBeforeDial(pool, 'chk', 2, closed)).toEqual({ dial: false, held: 'outside_hours', nextOpenAt: Date.parse('2030-01-08T09:00:00Z') });
+    const { rows } = await pool.query("SELECT number_index, state, last_outcome, due_at FROM contact WHERE campaign_id = 'chk' ORDER BY 1");
+    expect(rows.map((r: { state: string; last_outcome: string | null }) => [r.state, r.last_outcome])).toEqual([
+      ['finished', 'do-not-call'],
+      ['leased', null],
+      ['queued', null],
+    ]);
+    expect(rows[2].due_at).toEqual(new Date('2030-01-08T09:00:00Z'));
   });
 });

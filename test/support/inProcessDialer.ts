@@ -13,6 +13,7 @@ import type { CampaignProgress } from '../../src/shared/types';
 import { installSdkLogger } from '../../src/temporal/sdkLogger';
 import { createDialerWorker } from '../../src/worker/createWorker';
 import { openDatabase, type Pool } from '../../src/db/database';
+import { ANY_HOUR_ENV } from './anyHour';
 import { freshDatabaseUrl } from './database';
 import { eventually } from './eventually';
 
@@ -52,6 +53,7 @@ export async function startInProcessDialer(options: InProcessDialerOptions = {})
     TELEPHONY_BASE_URL: 'http://127.0.0.1:9', // replaced below, once the simulator listens
     AGENT_POLL_SEC: '1',
     CALL_SILENCE_SEC: '5',
+    ...ANY_HOUR_ENV,
     DATABASE_URL: await freshDatabaseUrl(),
     ...options.env,
   });

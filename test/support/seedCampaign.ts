@@ -15,7 +15,8 @@ export async function seedCampaign(pool: Pool, input: CampaignInput, numbers: re
     const row = { campaignId: input.campaignId, name: input.name, workflowId: workflowIdFor(input.campaignId) };
     await insertCampaign(db, { ...row, requestHash: '', input, summary, createdAt: now });
     await stageNumbers(db, (async function* staged() {
-      for (const [index, phone] of numbers.entries()) yield { index, phone };
+      // No zones: these campaigns keep no calling hours, as before the rules existed.
+      for (const [index, phone] of numbers.entries()) yield { index, phone, zones: [] };
     })());
     const { inserted } = await insertStaged(db, input.campaignId, 0, now);
     await completeImport(db, input.campaignId, { total: inserted, columns: [] });

@@ -5,6 +5,7 @@
  * One create answer is lost (the retry must adopt the call) and one final callback is lost (the
  * campaign must look the call up by number and time).
  */
+import { ANY_HOUR_ENV } from '../support/anyHour';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
@@ -58,6 +59,7 @@ beforeAll(async () => {
   });
   const port = await freePort();
   config = loadConfig({
+    ...ANY_HOUR_ENV,
     TEMPORAL_ADDRESS: testAddress(),
     TEMPORAL_NAMESPACE: testNamespace(),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('twilio'),

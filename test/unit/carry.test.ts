@@ -206,6 +206,28 @@ describe('packState and unpackState', () => {
     }
   });
 
+  it('give back callbacks: pinned numbers in the hopper, calls that are one or asked one, results that ask one', () => {
+    const state = campaign(agentIdsOf(3), { maxAttempts: 2, retryDelaySec: 60, maxConcurrentCalls: null }, 10);
+    const run = new Run(state);
+    run.send({ type: 'tick' });
+    run.list(() => 'idle');
+    run.fill();
+    const [first, second] = [...state.calls.keys()];
+    run.send({ type: 'callback', callId: first!, at: T0 + 600_000, agentId: 'agent-0001' });
+    run.now += 1_000;
+    run.end(second!, 'completed');
+    run.send({ type: 'callback', callId: second!, at: T0 + 900_000, agentId: null });
+    state.hopper.unshift(
+      { numberIndex: 7, attempt: 3, previousOutcome: 'answered', counted: 1, callback: { agentId: 'agent-0002' } },
+      { numberIndex: 8, attempt: 2, previousOutcome: 'busy', callback: { agentId: null } },
+      { numberIndex: 9, attempt: 4, previousOutcome: 'no-answer', counted: 2 },
+    );
+    const call = state.calls.get(first!)!;
+    Object.assign(call, { callbackFor: { agentId: 'agent-0001' }, counted: 1 });
+    expect(state.unsent.find((r) => r.callId === second)).toMatchObject({ callback: { agentId: null }, final: false });
+    expect(roundTrip(state)).toEqual(state);
+  });
+
   it('give back a campaign that has not listed its agents yet', () => {
     const state = campaign(null);
     new Run(state).send({ type: 'agentsListFailed' });

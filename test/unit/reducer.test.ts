@@ -18,7 +18,7 @@ import {
   type CallStatus,
   type CampaignSettings,
   type CampaignTiming,
-  type Outcome,
+  type AttemptOutcome,
   type OutcomeCounts,
 } from '../../src/shared/types';
 import type { AttemptResult } from '../../src/workflows/messages';
@@ -69,7 +69,7 @@ function fresh(numberIndex: number): LeasedNumber {
   return { numberIndex, attempt: 1, previousOutcome: null };
 }
 
-function retryOf(numberIndex: number, attempt: number, previousOutcome: Outcome): LeasedNumber {
+function retryOf(numberIndex: number, attempt: number, previousOutcome: AttemptOutcome): LeasedNumber {
   return { numberIndex, attempt, previousOutcome };
 }
 
@@ -200,7 +200,7 @@ class Campaign {
   }
 
   progress() {
-    return progressOf(this.state, 'campaign-c1');
+    return progressOf(this.state, 'campaign-c1', this.now);
   }
 
   /** Every result handed to recordAttempts so far, in order. */
@@ -1240,6 +1240,147 @@ describe('campaign status records', () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// Calling rules: retries by outcome, do-not-call, held dials, callbacks
+// ---------------------------------------------------------------------------------------------
+
+describe('calling rules', () => {
+  const HOURS = { start: '09:00', end: '20:00', days: ['mon', 'tue'] } as CampaignSettings['callingHours'];
+
+  it('retries by the outcome that just ended: its own delay and attempt limit over the defaults', () => {
+    const retry = { busy: { delaySec: 600 }, 'no-answer': { delaySec: 3600, maxAttempts: 4 }, failed: { maxAttempts: 1 } };
+    const h = dialling(agents('a1', 'a2', 'a3'), { total: 3, settings: { maxAttempts: 2, retryDelaySec: 60, retry } });
+    h.call(h.callOf('a1'), 'busy');
+    h.call(h.callOf('a2'), 'no-answer');
+    h.call(h.callOf('a3'), 'failed');
+    expect(h.ended.map((r) => [r.outcome, r.final, r.retryAt === null ? null : r.retryAt - h.now])).toEqual([
+      ['busy', false, 600_000],
+      ['no-answer', false, 3_600_000],
+      ['failed', true, null],
+    ]);
+    // The 4th no-answer is the last one; the default (2) still stops busy at its second.
+    h.state.waiting['no-answer'] = 0;
+    h.agent('a2', 'idle');
+    h.state.lease.inFlight = true;
+    h.leased([retryOf(1, 4, 'no-answer')]);
+    h.call('c1.1.4', 'no-answer');
+    expect(h.ended.at(-1)).toMatchObject({ attempt: 4, final: true });
+    expectCountsAddUp(h);
+  });
+
+  it('asks leases to keep the calling hours and the frequency cap; a campaign from before them asks nothing', () => {
+    const h = new Campaign({ settings: { callingHours: HOURS, frequencyCap: { calls: 3, perHours: 24 } } });
+    h.tick();
+    expect(h.leaseAsked.rules).toEqual({ callingHours: HOURS, frequencyCap: { calls: 3, perHours: 24 } });
+    const old = new Campaign();
+    old.tick();
+    expect(old.leaseAsked).not.toHaveProperty('rules');
+  });
+
+  it('finishes the numbers a lease found on the do-not-call list as do-not-call, a waiting retry among them', () => {
+    const h = new Campaign({ agentIds: ['a1'], total: 3, settings: { maxAttempts: 3 } });
+    h.tick();
+    h.list({ a1: 'idle' });
+    h.state.waiting.busy = 1;
+    const lease: Lease = {
+      numbers: [fresh(2)],
+      doNotCall: [{ numberIndex: 0, previousOutcome: null }, { numberIndex: 1, previousOutcome: 'busy' }],
+      nextDueAt: null,
+      total: 3,
+    };
+    h.send({ type: 'numbersLeased', lease });
+    expect(h.progress().outcomes['do-not-call']).toBe(2);
+    expect(h.state.waiting.busy).toBe(0);
+    expect(h.progress()).toMatchObject({ finished: 2, inFlight: 1, pending: 0 });
+    expectCountsAddUp(h);
+  });
+
+  it('frees the agent of a dial held back at once: do-not-call finishes the number, outside hours puts it back in the queue', () => {
+    const h = dialling(agents('a1', 'a2'), { total: 4, settings: { maxAttempts: 2 } });
+    const [dnc, late] = [h.callOf('a1'), h.callOf('a2')];
+    h.send({ type: 'callHeld', callId: dnc, held: 'do_not_call' });
+    expect(h.agentOf('a1')).toMatchObject({ callId: null });
+    expect(h.progress().outcomes['do-not-call']).toBe(1);
+    const opens = h.now + 3_600_000;
+    h.send({ type: 'callHeld', callId: late, held: 'outside_hours', nextOpenAt: opens });
+    expect(h.agentOf('a2')).toMatchObject({ callId: null });
+    expect(h.progress()).toMatchObject({ finished: 1, inFlight: h.state.calls.size });
+    expect(h.state.lease.nextDueAt).toBeLessThanOrEqual(opens);
+    expect(h.ended).toEqual([]); // neither used an attempt
+    expectCountsAddUp(h);
+  });
+
+  it('dials a callback asked during the call at its time, not counted as an attempt, to the agent who asked', () => {
+    const h = dialling(agents('a1', 'a2'), { total: 2, settings: { maxAttempts: 1 } });
+    const callId = h.callOf('a1');
+    const at = h.now + 600_000;
+    h.send({ type: 'callback', callId, at, agentId: 'a1' });
+    h.advance(1000);
+    h.call(callId, 'completed', { durationSec: 30 });
+    expect(h.ended.find((r) => r.callId === callId)).toMatchObject({ final: false, retryAt: at, callback: { agentId: 'a1' } });
+    expect(h.progress()).toMatchObject({ finished: 0 });
+    expect(h.progress().waiting.retryLater).toBe(1);
+    // The callback comes back from the database at its time: only a1 may take it while logged in.
+    h.call(h.callOf('a2'), 'completed');
+    h.agent('a2', 'idle', h.now + 1);
+    h.advance(2);
+    h.state.lease.inFlight = true;
+    h.state.waiting.answered = 0;
+    expect(placements(h.leased([{ numberIndex: 0, attempt: 2, previousOutcome: 'answered', counted: 1, callback: { agentId: 'a1' } }]))).toEqual([]);
+    expect(h.state.pinnedWaiting).toBe(1);
+    const placed = placements(h.agent('a1', 'idle', h.now));
+    expect(placed).toEqual([{ callId: 'c1.0.2', agentId: 'a1', campaignId: 'c1' }]);
+    // maxAttempts is 1 and the callback did not count: its unanswered end may still be retried.
+    h.call('c1.0.2', 'no-answer');
+    expect(h.ended.at(-1)).toMatchObject({ callId: 'c1.0.2', wasCallback: true, final: true });
+    expectCountsAddUp(h);
+  });
+
+  it('gives a same-agent callback to anyone once its agent is offline', () => {
+    const h = dialling(agents('a1', 'a2'), { total: 3 });
+    h.advance(1000);
+    h.call(h.callOf('a1'), 'completed');
+    h.agent('a1', 'offline');
+    h.call(h.callOf('a2'), 'completed');
+    h.agent('a2', 'idle', h.now + 1);
+    h.advance(2);
+    h.state.lease.inFlight = true;
+    expect(placements(h.leased([{ numberIndex: 0, attempt: 2, previousOutcome: 'answered', counted: 1, callback: { agentId: 'a1' } }]))).toEqual([
+      { callId: 'c1.0.2', agentId: 'a2', campaignId: 'c1' },
+    ]);
+  });
+
+  it('reopens a number finished before its callback came: from the unsent results, or through the database', () => {
+    const h = dialling(agents('a1', 'a2'), { total: 2 });
+    const [first, second] = [h.callOf('a1'), h.callOf('a2')];
+    h.call(first, 'completed');
+    expect(h.progress().finished).toBe(1);
+    h.send({ type: 'callback', callId: first, at: h.now + 60_000, agentId: null });
+    expect(h.progress()).toMatchObject({ finished: 0, outcomes: { answered: 0 } });
+    expect(h.state.unsent[0]).toMatchObject({ final: false, retryAt: h.now + 60_000, callback: { agentId: null } });
+    // Already written: the campaign asks the database, and counts what it changed.
+    h.call(second, 'completed');
+    h.state.unsent.length = 0;
+    const asked = h.send({ type: 'callback', callId: second, at: h.now + 60_000, agentId: null });
+    const request = asked.find((c) => c.type === 'scheduleCallback');
+    expect(request).toMatchObject({ request: { callId: second, numberIndex: 1, attempt: 1 } });
+    h.send({ type: 'callbackScheduled', request: (request as Extract<Command, { type: 'scheduleCallback' }>).request, result: { change: 'reopened', outcome: 'answered' } });
+    expect(h.progress()).toMatchObject({ finished: 0 });
+    expect(h.state.lease.nextDueAt).toBe(h.now + 60_000);
+    // A repeated delivery changes nothing more.
+    h.send({ type: 'callbackScheduled', request: (request as Extract<Command, { type: 'scheduleCallback' }>).request, result: { change: 'none' } });
+    expect(h.progress()).toMatchObject({ finished: 0 });
+  });
+
+  it('shows when dialling resumes while every remaining number waits', () => {
+    const h = dialling(agents('a1'), { total: 1, settings: { maxAttempts: 2, retryDelaySec: 600 } });
+    h.call(h.callOf('a1'), 'busy');
+    h.recordedAll();
+    h.state.lease.nextDueAt = h.now + 600_000;
+    expect(h.progress().waiting).toEqual({ outsideHours: 0, retryLater: 1, nextDialAt: new Date(h.now + 600_000).toISOString() });
+  });
+});
+
 describe('nextWakeAt', () => {
   it('is the next agent poll when nothing else is planned', () => {
     const h = dialling({ a1: 'busy' });
@@ -1382,7 +1523,7 @@ describe('cost of an agent listing', () => {
 
 interface Row {
   attempts: number;
-  lastOutcome: Outcome | null;
+  lastOutcome: AttemptOutcome | null;
   state: 'queued' | 'leased' | 'finished';
   dueAt: number;
 }
