@@ -2,6 +2,7 @@
 import type { NumbersAdded } from '../api/addNumbers';
 import type { CampaignCreated } from '../api/campaignRequest';
 import type { CallsPage, NumberResult } from '../api/numberResults';
+import type { DncEntry } from '../db/dnc';
 import type { RejectedNumber } from '../api/numbers';
 import type { NumberStatus, ResultFilter } from '../api/schemas';
 import type { CampaignProgress, CampaignStatus } from '../shared/types';
@@ -50,6 +51,14 @@ export class Interrupted extends Error {
 export type RejectedRow = RejectedNumber;
 
 export type CampaignCreatedReply = CampaignCreated;
+
+export interface DncAddedReply {
+  added: number;
+  already: number;
+  rejected: RejectedRow[];
+}
+
+export type DncEntryReply = DncEntry;
 
 /** `POST /campaigns/:id/numbers`: `duplicates` repeat inside the request, `alreadyInCampaign` are not dialled again. */
 export type NumbersAddedReply = NumbersAdded;
@@ -116,6 +125,22 @@ export class DialerClient {
   addNumbersCsv(campaignId: string, csv: string, defaultRegion: string | undefined): Promise<NumbersAddedReply> {
     const path = `${campaignPath(campaignId)}/numbers${queryString({ defaultRegion })}`;
     return this.request<NumbersAddedReply>('POST', path, { contentType: 'text/csv', body: csv });
+  }
+
+  /** Puts numbers on the do-not-call list: a CSV file's (a `phone` column), or the ones given. */
+  dncAdd(numbers: { csv: string } | { list: string[] }, query: { reason?: string; defaultRegion?: string }): Promise<DncAddedReply> {
+    if ('csv' in numbers) return this.request<DncAddedReply>('POST', `/dnc${queryString(query)}`, { contentType: 'text/csv', body: numbers.csv });
+    const body = JSON.stringify({ numbers: numbers.list, ...query });
+    return this.request<DncAddedReply>('POST', '/dnc', { contentType: 'application/json', body });
+  }
+
+  dncCheck(phone: string, defaultRegion?: string): Promise<DncEntryReply> {
+    return this.request<DncEntryReply>('GET', `/dnc/${encodeURIComponent(phone)}${queryString({ defaultRegion })}`);
+  }
+
+  async dncRemove(phone: string, defaultRegion?: string): Promise<void> {
+    const res = await this.send('DELETE', `/dnc/${encodeURIComponent(phone)}${queryString({ defaultRegion })}`, {});
+    await res.body?.cancel();
   }
 
   list(): Promise<CampaignListItem[]> {

@@ -45,6 +45,7 @@ const MAX_PAGE_SIZE = 1000;
 const HINTS: Record<string, string> = {
   unauthorized: 'set API_KEY to the key the API was started with',
   campaign_not_found: '`dialer list` shows the campaigns',
+  not_on_list: 'the number is not on the do-not-call list',
   campaign_closed: 'an ended campaign takes no more numbers, pause or resume: start a new one',
   numbers_being_added: `another addition to this campaign was still in progress after ${BUSY_TOLERANCE_MS / 1000} s: try again later`,
   payload_too_large: 'split the file and send the parts one after the other',
@@ -74,6 +75,17 @@ function positiveSeconds(value: string): number {
     throw new InvalidArgumentError('expected a number of seconds from 0.1 to 3600');
   }
   return n;
+}
+
+interface StartOptions {
+  id?: string;
+  name?: string;
+  agents?: string;
+  region?: string;
+  maxAttempts?: number;
+  callingHours?: string;
+  callingDays?: string;
+  timezone?: string;
 }
 
 interface GlobalOptions {
@@ -127,7 +139,10 @@ Exit codes:
     .option('--agents <ids>', 'comma-separated agent ids (default: every agent the agent system lists)')
     .option('--region <code>', 'ISO 3166 region for national numbers, e.g. CN')
     .option('--max-attempts <n>', 'attempts per number, 1-10', positiveInt(10))
-    .action(async (file: string, opts: { id?: string; name?: string; agents?: string; region?: string; maxAttempts?: number }) => {
+    .option('--calling-hours <start-end>', "the recipient's local hours, e.g. 09:00-20:00 (default: the API's, 08:00-21:00)")
+    .option('--calling-days <days>', 'comma-separated days with --calling-hours, e.g. mon,tue,wed,thu,fri (default: every day)')
+    .option('--timezone <zone>', 'IANA time zone of numbers whose own zone is unknown, e.g. Asia/Shanghai')
+    .action(async (file: string, opts: StartOptions) => {
       const csv = await readCsv(file);
       const reply = await client().createFromCsv(csv, {
         campaignId: opts.id,
@@ -135,8 +150,45 @@ Exit codes:
         agentIds: opts.agents,
         defaultRegion: opts.region,
         maxAttempts: opts.maxAttempts === undefined ? undefined : String(opts.maxAttempts),
+        // The API validates them and names the field it refuses.
+        callingHours: opts.callingHours,
+        callingDays: opts.callingDays,
+        timeZone: opts.timezone,
       });
       print(reply, () => formatCreated(reply));
+    });
+
+  const dnc = program.command('dnc').description('the do-not-call list, one for every campaign');
+  dnc
+    .command('add')
+    .description('put numbers on the do-not-call list')
+    .argument('[numbers...]', 'numbers in E.164, or national ones with --region')
+    .option('--file <file.csv>', 'a CSV file with a "phone" column instead')
+    .option('--reason <text>', 'why, kept with each entry')
+    .option('--region <code>', 'ISO 3166 region for national numbers, e.g. CN')
+    .action(async (numbers: string[], opts: { file?: string; reason?: string; region?: string }) => {
+      if ((opts.file === undefined) === (numbers.length === 0)) throw new UsageError('give numbers, or --file, not both');
+      const source = opts.file === undefined ? { list: numbers } : { csv: await readCsv(opts.file) };
+      const reply = await client().dncAdd(source, { reason: opts.reason, defaultRegion: opts.region });
+      print(reply, () => [`${reply.added} added, ${reply.already} on the list already`, ...rejectedLines(reply.rejected)].join('\n'));
+    });
+  dnc
+    .command('check')
+    .description('whether a number is on the do-not-call list (exit 3 with not_on_list if not)')
+    .argument('<phone>', 'the number')
+    .option('--region <code>', 'ISO 3166 region for a national number')
+    .action(async (phone: string, opts: { region?: string }) => {
+      const entry = await client().dncCheck(phone, opts.region);
+      print(entry, () => `${entry.phone} is on the list since ${entry.addedAt}${entry.reason ? `: ${entry.reason}` : ''}`);
+    });
+  dnc
+    .command('remove')
+    .description('take a number off the do-not-call list')
+    .argument('<phone>', 'the number')
+    .option('--region <code>', 'ISO 3166 region for a national number')
+    .action(async (phone: string, opts: { region?: string }) => {
+      await client().dncRemove(phone, opts.region);
+      print({ removed: phone }, () => `${phone} removed from the do-not-call list`);
     });
 
   program

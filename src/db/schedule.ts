@@ -355,10 +355,10 @@ export async function checkBeforeDial(pool: Pool, campaignId: string, numberInde
     }
     if (row.hours !== null && !isOpenAt(row.zones, row.hours, now)) {
       const nextOpen = nextOpenAt(row.zones, row.hours, now);
+      // Still due: it waits outside its hours (the lease skips its closed zone set), not for a later time.
       await db.query(
-        `UPDATE contact SET state = 'queued', lease_id = NULL, due_at = GREATEST(due_at, $3)
-          WHERE campaign_id = $1 AND number_index = $2 AND state = 'leased'`,
-        [campaignId, numberIndex, new Date(nextOpen ?? now)],
+        `UPDATE contact SET state = 'queued', lease_id = NULL WHERE campaign_id = $1 AND number_index = $2 AND state = 'leased'`,
+        [campaignId, numberIndex],
       );
       await logHolds(db, campaignId, now, [{ numberIndex, reason: 'outside_hours', until: nextOpen }]);
       return { dial: false, held: 'outside_hours', nextOpenAt: nextOpen };

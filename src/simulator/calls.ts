@@ -68,6 +68,8 @@ export interface CallEngineDeps {
    */
   agentReportGraceMs: number;
   logger: Logger;
+  /** An answered call has ended: its agent's desktop may report a disposition. */
+  onAnsweredEnd?: (callId: string, agentId: string) => void;
 }
 
 export class CallEngine {
@@ -135,6 +137,7 @@ export class CallEngine {
         agents.occupy(agentId, callId);
         clock.after(plan.talkSec, () => {
           this.transition(callId, 'completed', plan.talkSec);
+          this.deps.onAnsweredEnd?.(callId, agentId);
           clock.after(plan.wrapUpSec, () => {
             if (agents.release(agentId, callId)) this.deps.ledger.update(callId, { wrapUpEndedAt: Date.now() });
           });

@@ -55,6 +55,9 @@ const envSchema = z.object({
   SIM_SEED: number(z.number().int()).optional(),
   SIM_WEBHOOK_DROP_RATE: rate.optional(),
   SIM_WEBHOOK_DUP_RATE: rate.optional(),
+  /** Share of answered calls whose agent reports a disposition, and of those the share asking a callback. */
+  SIM_DISPOSITION_RATE: rate.optional(),
+  SIM_CALLBACK_RATE: rate.optional(),
   /** Any other faults.ts setting, as JSON: '{"callErrorRate":0.05,"webhookDelayMs":[0,300]}'. */
   SIM_FAULTS: z
     .string()
@@ -111,6 +114,10 @@ export function loadSimulatorEnv(env: NodeJS.ProcessEnv = process.env): Simulato
       webhookSecret: e.WEBHOOK_SECRET,
       apiKey: e.TELEPHONY_API_KEY,
       agentWebhookUrl,
+      dispositions: {
+        ...(e.SIM_DISPOSITION_RATE === undefined ? {} : { rate: e.SIM_DISPOSITION_RATE }),
+        ...(e.SIM_CALLBACK_RATE === undefined ? {} : { callbackRate: e.SIM_CALLBACK_RATE }),
+      },
     },
   };
 }

@@ -34,6 +34,20 @@ export const simulatorOptionsSchema = z
     seed: z.number().int().optional(),
     webhookSecret: z.string().min(1).optional(),
     agentWebhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Absent: the agent webhook's URL with /disposition in place of /agent-status. */
+    dispositionWebhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** What agents report after answered calls (POST /webhooks/disposition); none by default. */
+    dispositions: z
+      .object({
+        rate: rate.default(0),
+        callbackRate: rate.default(0),
+        doNotCallRate: rate.default(0),
+        callbackAfterSec: secondsRange.default([60, 300]),
+        sameAgentRate: rate.default(1),
+        codes: z.array(z.string().min(1).max(64)).min(1).default(['sale', 'not-interested', 'wrong-person']),
+      })
+      .refine((d) => d.callbackRate + d.doNotCallRate <= 1 + 1e-9, { message: 'callbackRate + doNotCallRate must not exceed 1', path: ['callbackRate'] })
+      .prefault({}),
     apiKey: z.string().min(1).optional(),
     /** Faults injected from the start (see faults.ts); `POST /_sim/faults` changes them while running. */
     faults: faultsPatchSchema.default({}),

@@ -9,6 +9,7 @@ import type { AgentStatus, AgentStatusReport } from '../shared/types';
 import { AgentDirectory } from './agents';
 import { FaultSwitch, type Faults, type FaultsPatch, type InjectedFaults } from './faults';
 import { CallEngine } from './calls';
+import { DispositionDesk, type SentDisposition } from './dispositions';
 import { SimClock } from './clock';
 import { Ledger, type LedgerSnapshot } from './ledger';
 import { agentIdsOf, resolveOptions, type SimulatorOptions } from './options';
@@ -18,6 +19,7 @@ import { WebhookSender, type WebhookStats } from './webhooks';
 
 export type { CallRecord, LedgerSnapshot, Violation, ViolationType } from './ledger';
 export type { Faults, FaultsPatch, InjectedFaults } from './faults';
+export type { SentDisposition } from './dispositions';
 export { SimulatorOptionsError, type SimulatorOptions } from './options';
 export { UnknownAgentError } from './agents';
 export { signWebhook } from './webhooks';
@@ -28,6 +30,8 @@ export interface Simulator {
   /** Stops call timers, webhook deliveries and retries, and the server. Safe to call twice. */
   stop(): Promise<void>;
   ledger(): LedgerSnapshot;
+  /** The dispositions the agents sent, in order. */
+  dispositions(): SentDisposition[];
   /** Sets an agent's status in the agent system and pushes the agent webhook. Throws UnknownAgentError. */
   setAgentStatus(agentId: string, status: AgentStatus): void;
   /** The seed in use (the given one, or the random one picked when none was given). */
@@ -57,7 +61,16 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     const body: AgentStatusReport = { agentId, status, timestamp: new Date().toISOString() };
     webhooks.send(`agent:${agentId}`, o.agentWebhookUrl, body, () => agents.markReported(change));
   });
+  const desk = new DispositionDesk({
+    profile: o.dispositions,
+    seed,
+    timeScale: o.timeScale,
+    webhooks,
+    url: o.dispositionWebhookUrl ?? o.agentWebhookUrl?.replace(/\/agent-status$/, '/disposition'),
+    logger,
+  });
   const engine = new CallEngine({
+    onAnsweredEnd: (callId, agentId) => desk.afterAnsweredCall(callId, agentId),
     ledger,
     agents,
     webhooks,
@@ -108,6 +121,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       return stopping;
     },
     ledger: () => ledger.snapshot(),
+    dispositions: () => desk.snapshot(),
     setAgentStatus: (agentId, status) => agents.set(agentId, status),
     webhookStats: () => webhooks.counts,
     setFaults: (patch) => faults.update(patch),

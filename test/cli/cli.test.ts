@@ -196,6 +196,44 @@ describe('dialer CLI', () => {
     expect(badRegion.stderr).toContain('defaultRegion');
   });
 
+  it('start --calling-hours/--calling-days/--timezone sets the calling rules; bad ones are refused naming the field', async () => {
+    const id = uniqueId('cli-hours');
+    const file = await csvFile(['phone', ...testNumbers(1, '134')]);
+    const started = await cli(['start', file, '--json', '--id', id, '--calling-hours', '00:00-24:00', '--calling-days', 'mon,tue,wed,thu,fri,sat,sun', '--timezone', 'Asia/Shanghai']);
+    expect(started.code).toBe(0);
+    const { rows } = await dialer.pool.query<{ settings: Record<string, unknown> }>("SELECT input -> 'settings' AS settings FROM campaign WHERE campaign_id = $1", [id]);
+    expect(rows[0]!.settings).toMatchObject({
+      callingHours: { start: '00:00', end: '24:00', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] },
+      timeZone: 'Asia/Shanghai',
+    });
+    const bad = await cli(['start', file, '--calling-hours', '25:00-26:00']);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('callingHours');
+    const zone = await cli(['start', file, '--timezone', 'Mars/Base']);
+    expect(zone.code).toBe(3);
+    expect(zone.stderr).toContain('timeZone');
+  });
+
+  it('dnc add (numbers or --file), check and remove', async () => {
+    const [a, b, c] = testNumbers(3, '133');
+    const added = await cli(['dnc', 'add', a!, b!, '--reason', 'asked', '--json']);
+    expect(added.code).toBe(0);
+    expect(json(added)).toEqual({ added: 2, already: 0, rejected: [] });
+    const file = await csvFile(['phone', b!, c!, 'nope']);
+    const fromFile = await cli(['dnc', 'add', '--file', file]);
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toContain('1 added, 1 on the list already');
+    expect(fromFile.stdout).toContain('nope');
+    const checked = await cli(['dnc', 'check', a!]);
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toMatch(new RegExp(`^\\${a} is on the list since .*: asked`));
+    expect((await cli(['dnc', 'remove', a!])).code).toBe(0);
+    const gone = await cli(['dnc', 'check', a!]);
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toMatch(/^error not_on_list: /);
+    expect((await cli(['dnc', 'add'])).code).toBe(2);
+  });
+
   it('exit 4 when the API cannot be reached', async () => {
     const run = await cli(['list'], { DIALER_URL: `http://127.0.0.1:${await closedPort()}` });
     expect(run.code).toBe(4);
@@ -357,7 +395,7 @@ describe('dialer CLI', () => {
     expect([written.code, written.stdout]).toEqual([0, `Wrote 8 rows to ${out}\n`]);
     const csv = await readFile(out, 'utf8');
     expect(csv).toBe(await (await fetch(`${dialer.apiUrl}/campaigns/${id}/results.csv`)).text());
-    expect(csv.split('\n')[0]).toBe('phone,status,attempts,last_outcome,agent_id,talk_sec,first_dialled_at,last_dialled_at,ended_at,name,city');
+    expect(csv.split('\n')[0]).toBe('phone,status,attempts,last_outcome,agent_id,talk_sec,disposition,first_dialled_at,last_dialled_at,ended_at,name,city');
     expect(csv).toContain(`${numbers[1]},finished,`);
     expect(csv).toContain(',Client 1,"North, 1"');
     expect((await readdir(dir)).filter((name) => name.endsWith('.part'))).toEqual([]);

@@ -395,6 +395,40 @@ describe('webhook delivery', () => {
   });
 });
 
+describe('dispositions', () => {
+  it("are sent signed after answered calls, to the agent webhook's sibling URL, and kept in order", async () => {
+    const dispositions = { rate: 1, callbackRate: 0.5, doNotCallRate: 0, callbackAfterSec: [60, 60] as [number, number], sameAgentRate: 1 };
+    await startSim({ answerRate: 1, busyRate: 0, failRate: 0, dispositions });
+    for (let i = 0; i < 6; i++) await placeCall(callBody(`camp.${i}.1`, `a${(i % 3) + 1}`));
+    const posts = () => receiver.received.filter((r) => r.path === '/disposition');
+    await waitFor(() => posts().length === 6, 5_000);
+    const sent = sim!.dispositions();
+    expect(sent.map((d) => d.callId).sort()).toEqual(posts().map((r) => (r.body as { callId: string }).callId).sort());
+    for (const post of posts()) {
+      const body = post.body as { callId: string; agentId: string; code: string; callbackAt?: string; sameAgent?: boolean };
+      const signed = createHmac('sha256', SECRET).update(`${post.headers['x-dialer-timestamp']}.${JSON.stringify(body)}`).digest('hex');
+      expect(post.headers['x-dialer-signature']).toBe(`sha256=${signed}`);
+      if (body.code === 'callback') {
+        // 60 simulated seconds at timeScale 0.001: 60 ms after the call.
+        expect(body.sameAgent).toBe(true);
+        expect(Date.parse(body.callbackAt!)).toBeGreaterThan(Date.now() - 5_000);
+      } else {
+        expect(['sale', 'not-interested', 'wrong-person']).toContain(body.code);
+      }
+    }
+    expect(new Set(sent.map((d) => d.code === 'callback'))).toEqual(new Set([true, false]));
+  });
+
+  it('are none by default', async () => {
+    await startSim({ answerRate: 1, busyRate: 0, failRate: 0 });
+    await placeCall(callBody('camp.0.1'));
+    await waitFor(() => receiver.statuses('camp.0.1').includes('completed'));
+    await sim!.webhooksIdle();
+    expect(receiver.received.filter((r) => r.path === '/disposition')).toEqual([]);
+    expect(sim!.dispositions()).toEqual([]);
+  });
+});
+
 describe('reads and admin routes', () => {
   it('answers GET /calls/:callId, 404 for an unknown call', async () => {
     await startSim({ answerRate: 0, busyRate: 0, failRate: 1 });
