@@ -6,7 +6,8 @@ import { stringify } from 'csv-stringify';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type CampaignRow, findCampaign, finishedByOutcome } from '../db/campaigns';
 import { numberAudit } from '../db/audit';
-import { waitingCounts } from '../db/waiting';
+import { isDatabaseUnavailable } from '../db/database';
+import { type WaitingCounts, waitingCounts } from '../db/waiting';
 import { resultRowsExported } from '../metrics/api';
 import { workflowIdFor } from '../shared/callId';
 import { type CampaignProgress, type CampaignStatus, OUTCOMES, type OutcomeCounts } from '../shared/types';
@@ -65,8 +66,15 @@ async function storedProgress(pool: AppDeps['pool'], row: CampaignRow): Promise<
  */
 async function withWaiting(pool: AppDeps['pool'], progress: CampaignProgress): Promise<CampaignProgress> {
   if (progress.completedAt !== null || progress.pending === 0) return progress;
-  const row = await findCampaign(pool, progress.campaignId);
-  const counts = await waitingCounts(pool, progress.campaignId, row?.input.settings.callingHours, Date.now());
+  let counts: WaitingCounts;
+  try {
+    const row = await findCampaign(pool, progress.campaignId);
+    counts = await waitingCounts(pool, progress.campaignId, row?.input.settings.callingHours, Date.now());
+  } catch (err) {
+    // The campaign's progress comes from Temporal: a database outage costs only the waiting counts.
+    if (!isDatabaseUnavailable(err)) throw err;
+    return progress;
+  }
   const outsideHours = Math.min(counts.outsideHours, progress.pending);
   const retryLater = Math.min(counts.retryLater, progress.pending - outsideHours);
   return { ...progress, waiting: { ...progress.waiting, outsideHours, retryLater } };

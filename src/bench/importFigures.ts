@@ -2,7 +2,8 @@
  * What importing a list costs: a CSV of N numbers (with a name column, as operators' lists have)
  * streamed in one `POST /campaigns` to an API running as its own process, as production runs it.
  * Timed from the first byte sent to the 201, with the API process's peak RSS. The campaign names an
- * agent nobody has, so it dials nothing, and is cancelled at once.
+ * agent nobody has, so it dials nothing, and is cancelled at once. Then 100,000 of those numbers go on
+ * the do-not-call list in one `POST /dnc` (CSV), timed the same way.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -21,7 +22,11 @@ export interface ImportFigures {
   numbersPerSecond: number;
   /** The API process's peak resident size over its life (VmHWM), MB; null where /proc is not available. */
   apiPeakRssMb: number | null;
+  dnc: { entries: number; added: number; seconds: number };
 }
+
+/** How many numbers the do-not-call import puts on the list. */
+const DNC_ENTRIES = 100_000;
 
 export async function importFigures(
   env: BenchEnvironment,
@@ -45,8 +50,9 @@ export async function importFigures(
   const seconds = (Date.now() - started) / 1000;
   if (status !== 201) throw new Error(`import: POST /campaigns answered ${status}: ${body.slice(0, 500)}`);
   const accepted = Number((JSON.parse(body) as { accepted?: number }).accepted);
-  const apiPeakRssMb = await api.peakRssMb();
   await fetch(`${env.apiUrl}/campaigns/${campaignId}/cancel`, { method: 'POST' });
+  const dnc = await dncImport(port, dir, note);
+  const apiPeakRssMb = await api.peakRssMb();
   await api.stop();
   return {
     numbers,
@@ -55,7 +61,19 @@ export async function importFigures(
     seconds: Math.round(seconds * 10) / 10,
     numbersPerSecond: Math.round(accepted / seconds),
     apiPeakRssMb: apiPeakRssMb === null ? null : Math.round(apiPeakRssMb),
+    dnc,
   };
+}
+
+async function dncImport(port: number, dir: string, note: (line: string) => void): Promise<ImportFigures['dnc']> {
+  const csvPath = path.join(dir, `dnc-${DNC_ENTRIES}.csv`);
+  const bytes = await writeCsv(csvPath, DNC_ENTRIES);
+  note(`import: ${DNC_ENTRIES} numbers onto the do-not-call list`);
+  const started = Date.now();
+  const { status, body } = await postFile(`http://127.0.0.1:${port}/dnc?reason=benchmark`, csvPath, bytes);
+  const seconds = (Date.now() - started) / 1000;
+  if (status !== 200) throw new Error(`import: POST /dnc answered ${status}: ${body.slice(0, 500)}`);
+  return { entries: DNC_ENTRIES, added: Number((JSON.parse(body) as { added?: number }).added), seconds: Math.round(seconds * 10) / 10 };
 }
 
 /** Distinct valid mobile numbers (apart from the runs' own), each with a contact name. */

@@ -176,6 +176,7 @@ export function printScale(f: ScaleFigures): void {
     const i = f.import;
     rows.push([`import: ${i.numbers} numbers of CSV`, `${i.seconds} s (${i.numbersPerSecond}/s), ${i.accepted} accepted`, '< 60 s']);
     rows.push(['import: API peak RSS', i.apiPeakRssMb === null ? 'n/a' : `${i.apiPeakRssMb} MB`, '< 400 MB']);
+    rows.push([`import: ${i.dnc.entries} do-not-call numbers of CSV`, `${i.dnc.seconds} s, ${i.dnc.added} added`, 'seconds']);
   }
   console.log('');
   printTable(['figure', 'value', 'target / note'], rows);

@@ -1,9 +1,11 @@
 /**
  * The agents' desktops: after an answered call an agent may report how it went, as a real agent
  * desktop or CRM would, through the dialer's signed `POST /webhooks/disposition`. Seeded per call, so
- * a run is reproducible; off unless `dispositions.rate` is above 0.
+ * a run is reproducible; off unless `dispositions.rate` is above 0. Tests may also ask for one
+ * precise disposition (`POST /_sim/dispositions`).
  */
 import type { Logger } from '../logger';
+import type { DispositionRecord, Ledger } from './ledger';
 import { rngFor, uniform } from './rng';
 import type { WebhookSender } from './webhooks';
 
@@ -21,19 +23,17 @@ export interface DispositionProfile {
   codes: readonly string[];
 }
 
-/** What an agent reported: the body sent, and when. */
-export interface SentDisposition {
+/** The webhook's body, as the contract has it. */
+export interface DispositionReport {
   callId: string;
   agentId: string;
   code: string;
   callbackAt?: string;
   sameAgent?: boolean;
-  sentAt: number;
+  note?: string;
 }
 
 export class DispositionDesk {
-  private readonly sent: SentDisposition[] = [];
-
   constructor(
     private readonly deps: {
       profile: DispositionProfile;
@@ -41,6 +41,8 @@ export class DispositionDesk {
       /** Simulated seconds to real ms. */
       timeScale: number;
       webhooks: WebhookSender;
+      ledger: Ledger;
+      /** Undefined: nowhere to send, so no dispositions at all. */
       url: string | undefined;
       logger: Logger;
     },
@@ -48,30 +50,39 @@ export class DispositionDesk {
 
   /** At the end of an answered call, as the agent's wrap-up starts. */
   afterAnsweredCall(callId: string, agentId: string): void {
-    const { profile, url } = this.deps;
-    if (url === undefined || profile.rate === 0) return;
+    const { profile } = this.deps;
+    if (profile.rate === 0) return;
     const rng = rngFor(this.deps.seed, `disposition:${callId}`);
     if (rng() >= profile.rate) return;
     const pick = rng();
-    const now = Date.now();
-    const body: Omit<SentDisposition, 'sentAt'> =
-      pick < profile.callbackRate
-        ? {
-            callId,
-            agentId,
-            code: 'callback',
-            callbackAt: new Date(now + Math.max(1, uniform(rng, profile.callbackAfterSec)) * 1000 * this.deps.timeScale).toISOString(),
-            sameAgent: rng() < profile.sameAgentRate,
-          }
-        : pick < profile.callbackRate + profile.doNotCallRate
-          ? { callId, agentId, code: 'do-not-call' }
-          : { callId, agentId, code: profile.codes[Math.floor(rng() * profile.codes.length)] ?? 'done' };
-    this.sent.push({ ...body, sentAt: now });
-    this.deps.logger.debug({ callId, agentId, code: body.code }, 'disposition');
-    this.deps.webhooks.send(`disposition:${callId}`, url, body);
+    if (pick < profile.callbackRate) {
+      // At least a simulated second ahead, so the callback is in the future when the dialer reads it.
+      const afterMs = Math.max(1, uniform(rng, profile.callbackAfterSec)) * 1000 * this.deps.timeScale;
+      const callbackAt = new Date(Date.now() + afterMs).toISOString();
+      this.send({ callId, agentId, code: 'callback', callbackAt, sameAgent: rng() < profile.sameAgentRate });
+    } else if (pick < profile.callbackRate + profile.doNotCallRate) {
+      this.send({ callId, agentId, code: 'do-not-call' });
+    } else {
+      this.send({ callId, agentId, code: profile.codes[Math.floor(rng() * profile.codes.length)]! });
+    }
   }
 
-  snapshot(): SentDisposition[] {
-    return this.sent.map((d) => ({ ...d }));
+  /** Sends `report` as given and records it in the ledger; undefined when there is no URL to send to. */
+  send(report: DispositionReport): DispositionRecord | undefined {
+    const { url, ledger, logger, webhooks } = this.deps;
+    if (url === undefined) return undefined;
+    const record: DispositionRecord = {
+      callId: report.callId,
+      agentId: report.agentId,
+      code: report.code,
+      callbackAt: report.callbackAt === undefined ? null : Date.parse(report.callbackAt),
+      sameAgent: report.sameAgent ?? null,
+      note: report.note ?? null,
+      sentAt: Date.now(),
+    };
+    ledger.disposition(record);
+    logger.debug({ callId: report.callId, agentId: report.agentId, code: report.code }, 'disposition');
+    webhooks.send(`disposition:${report.callId}`, url, report);
+    return record;
   }
 }

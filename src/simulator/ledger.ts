@@ -1,6 +1,8 @@
 /**
  * The ground truth of what the dialer asked for: every call placed, and every agent rule the
- * dialer broke while placing them. Tests and benchmarks judge the dialer by this, not by its own view.
+ * dialer broke while placing them; and what the agents told it (dispositions), so a test can check a
+ * callback against the call that followed it. Tests and benchmarks judge the dialer by this, not by
+ * its own view.
  */
 import type { CallStatus, TerminalCallStatus } from '../shared/types';
 
@@ -34,10 +36,25 @@ export interface Violation {
   detail: string;
 }
 
+/** A disposition an agent's desktop sent to the dialer (`POST /webhooks/disposition`). */
+export interface DispositionRecord {
+  callId: string;
+  agentId: string;
+  code: string;
+  /** Epoch ms, as sent (callbacks); null when the disposition had none. */
+  callbackAt: number | null;
+  sameAgent: boolean | null;
+  note: string | null;
+  /** Epoch ms it was queued for delivery. */
+  sentAt: number;
+}
+
 export interface LedgerSnapshot {
   calls: CallRecord[];
   violations: Violation[];
   replays: number;
+  /** In the order sent. */
+  dispositions: DispositionRecord[];
 }
 
 export class Ledger {
@@ -45,6 +62,7 @@ export class Ledger {
   private readonly liveByAgent = new Map<string, Set<string>>();
   private readonly violations: Violation[] = [];
   private readonly firstRequests = new Map<string, number>();
+  private readonly dispositions: DispositionRecord[] = [];
   private replays = 0;
 
   get(callId: string): CallRecord | undefined {
@@ -87,6 +105,10 @@ export class Ledger {
     this.replays++;
   }
 
+  disposition(d: DispositionRecord): void {
+    this.dispositions.push(d);
+  }
+
   get size(): number {
     return this.calls.size;
   }
@@ -103,6 +125,7 @@ export class Ledger {
       calls: [...this.calls.values()].map((c) => ({ ...c })),
       violations: this.violations.map((v) => ({ ...v })),
       replays: this.replays,
+      dispositions: this.dispositions.map((d) => ({ ...d })),
     };
   }
 

@@ -34,7 +34,7 @@ export const simulatorOptionsSchema = z
     seed: z.number().int().optional(),
     webhookSecret: z.string().min(1).optional(),
     agentWebhookUrl: z.url({ protocol: /^https?$/ }).optional(),
-    /** Absent: the agent webhook's URL with /disposition in place of /agent-status. */
+    /** Absent: derived from agentWebhookUrl (see dispositionWebhookUrlOf). */
     dispositionWebhookUrl: z.url({ protocol: /^https?$/ }).optional(),
     /** What agents report after answered calls (POST /webhooks/disposition); none by default. */
     dispositions: z
@@ -92,4 +92,20 @@ export function resolveOptions(options: SimulatorOptions): ResolvedSimulatorOpti
 
 export function agentIdsOf(agents: number | string[]): string[] {
   return typeof agents === 'number' ? Array.from({ length: agents }, (_, i) => `a${i + 1}`) : [...agents];
+}
+
+/**
+ * Where agents send dispositions: the option, else the agent webhook's URL with its trailing
+ * /agent-status path replaced by /disposition. Undefined when neither tells: guessing would post
+ * dispositions to the agent-status endpoint.
+ */
+export function dispositionWebhookUrlOf(
+  o: Pick<ResolvedSimulatorOptions, 'dispositionWebhookUrl' | 'agentWebhookUrl'>,
+): string | undefined {
+  if (o.dispositionWebhookUrl !== undefined) return o.dispositionWebhookUrl;
+  if (o.agentWebhookUrl === undefined) return undefined;
+  const url = new URL(o.agentWebhookUrl);
+  if (!url.pathname.endsWith('/agent-status')) return undefined;
+  url.pathname = `${url.pathname.slice(0, -'/agent-status'.length)}/disposition`;
+  return url.toString();
 }

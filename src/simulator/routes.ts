@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { AGENT_STATUSES } from '../shared/types';
 import { UnknownAgentError, type AgentDirectory } from './agents';
 import type { CallEngine } from './calls';
+import type { DispositionDesk } from './dispositions';
 import { type FaultSwitch, faultsPatchSchema } from './faults';
 import type { Ledger } from './ledger';
 
@@ -13,6 +14,7 @@ export interface RouteDeps {
   engine: CallEngine;
   agents: AgentDirectory;
   ledger: Ledger;
+  desk: DispositionDesk;
   faults: FaultSwitch;
   apiKey?: string;
   health: () => Record<string, unknown>;
@@ -28,6 +30,17 @@ const placeCallBody = z.object({
 });
 
 const agentStatusBody = z.object({ status: z.enum(AGENT_STATUSES) });
+
+/** The contract's disposition without agentId: the call's own agent reports it. Strict, so a typo is not silently dropped. */
+const dispositionBody = z
+  .object({
+    callId: z.string().min(1).max(200),
+    code: z.string().min(1).max(64),
+    callbackAt: z.iso.datetime({ offset: true }).optional(),
+    sameAgent: z.boolean().optional(),
+    note: z.string().max(2000).optional(),
+  })
+  .strict();
 
 function sendError(res: Response, status: number, code: string, message: string, details?: unknown): void {
   res.status(status).json({ error: details === undefined ? { code, message } : { code, message, details } });
@@ -49,7 +62,7 @@ function bearerAuth(apiKey: string | undefined): RequestHandler {
 }
 
 export function createApp(deps: RouteDeps): express.Express {
-  const { engine, agents, ledger, faults, logger } = deps;
+  const { engine, agents, ledger, desk, faults, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '100kb' }));
@@ -100,6 +113,18 @@ export function createApp(deps: RouteDeps): express.Express {
       throw err;
     }
     res.json({ id: String(req.params.id), status: body.data.status });
+  });
+
+  // A test's precise disposition (a callback at a set time, say), sent now by the call's agent.
+  app.post('/_sim/dispositions', (req, res) => {
+    const body = dispositionBody.safeParse(req.body);
+    if (!body.success) return sendError(res, 400, 'invalid_request', 'invalid disposition', issuesOf(body.error));
+    const { callId, ...rest } = body.data;
+    const call = ledger.get(callId);
+    if (!call) return sendError(res, 404, 'call_not_found', `no call ${callId}`);
+    const sent = desk.send({ callId, agentId: call.agentId, ...rest });
+    if (!sent) return sendError(res, 409, 'no_disposition_url', 'no disposition webhook URL is configured');
+    res.status(202).json(sent);
   });
 
   app.get('/_sim/faults', (_req, res) => {

@@ -9,17 +9,16 @@ import type { AgentStatus, AgentStatusReport } from '../shared/types';
 import { AgentDirectory } from './agents';
 import { FaultSwitch, type Faults, type FaultsPatch, type InjectedFaults } from './faults';
 import { CallEngine } from './calls';
-import { DispositionDesk, type SentDisposition } from './dispositions';
+import { DispositionDesk } from './dispositions';
 import { SimClock } from './clock';
-import { Ledger, type LedgerSnapshot } from './ledger';
-import { agentIdsOf, resolveOptions, type SimulatorOptions } from './options';
+import { Ledger, type DispositionRecord, type LedgerSnapshot } from './ledger';
+import { agentIdsOf, dispositionWebhookUrlOf, resolveOptions, type SimulatorOptions } from './options';
 import { hashString, mulberry32 } from './rng';
 import { createApp } from './routes';
 import { WebhookSender, type WebhookStats } from './webhooks';
 
-export type { CallRecord, LedgerSnapshot, Violation, ViolationType } from './ledger';
+export type { CallRecord, DispositionRecord, LedgerSnapshot, Violation, ViolationType } from './ledger';
 export type { Faults, FaultsPatch, InjectedFaults } from './faults';
-export type { SentDisposition } from './dispositions';
 export { SimulatorOptionsError, type SimulatorOptions } from './options';
 export { UnknownAgentError } from './agents';
 export { signWebhook } from './webhooks';
@@ -30,8 +29,8 @@ export interface Simulator {
   /** Stops call timers, webhook deliveries and retries, and the server. Safe to call twice. */
   stop(): Promise<void>;
   ledger(): LedgerSnapshot;
-  /** The dispositions the agents sent, in order. */
-  dispositions(): SentDisposition[];
+  /** The dispositions the agents sent, in order: `ledger().dispositions` alone. */
+  dispositions(): DispositionRecord[];
   /** Sets an agent's status in the agent system and pushes the agent webhook. Throws UnknownAgentError. */
   setAgentStatus(agentId: string, status: AgentStatus): void;
   /** The seed in use (the given one, or the random one picked when none was given). */
@@ -66,7 +65,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     seed,
     timeScale: o.timeScale,
     webhooks,
-    url: o.dispositionWebhookUrl ?? o.agentWebhookUrl?.replace(/\/agent-status$/, '/disposition'),
+    ledger,
+    url: dispositionWebhookUrlOf(o),
     logger,
   });
   const engine = new CallEngine({
@@ -84,6 +84,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     engine,
     agents,
     ledger,
+    desk,
     faults,
     apiKey: o.apiKey,
     logger,
@@ -121,7 +122,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       return stopping;
     },
     ledger: () => ledger.snapshot(),
-    dispositions: () => desk.snapshot(),
+    dispositions: () => ledger.snapshot().dispositions,
     setAgentStatus: (agentId, status) => agents.set(agentId, status),
     webhookStats: () => webhooks.counts,
     setFaults: (patch) => faults.update(patch),

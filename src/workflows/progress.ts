@@ -48,5 +48,7 @@ export function currentDetails(p: CampaignProgress): string {
     `**${p.status}**: ${p.finished} of ${p.total} finished, ${p.inFlight} in flight, ${p.pending} pending`,
     `Outcomes: ${outcomes}`,
     `Agents: ${p.agents.idle} idle, ${p.agents.onCall} on a call, ${p.agents.busy} busy, ${p.agents.offline} offline`,
+    // Why a running campaign dials nothing: its numbers wait for their hours, a retry or a callback.
+    ...(p.waiting.nextDialAt === null ? [] : [`Dialling resumes at ${p.waiting.nextDialAt}: the numbers left wait for their calling hours, a retry or a callback (${p.waiting.retryLater} for a retry or callback)`]),
   ].join('\n\n');
 }

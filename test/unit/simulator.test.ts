@@ -10,10 +10,12 @@ import { ConfigError } from '../../src/config';
 import type { AgentStatusReport, CallStatus, CallStatusReport } from '../../src/shared/types';
 import { loadSimulatorEnv } from '../../src/simulator/env';
 import { planCall } from '../../src/simulator/calls';
+import { dispositionWebhookUrlOf } from '../../src/simulator/options';
 import { mulberry32 } from '../../src/simulator/rng';
 import {
   createSimulator,
   SimulatorOptionsError,
+  type LedgerSnapshot,
   type Simulator,
   type SimulatorOptions,
 } from '../../src/simulator/simulator';
@@ -76,6 +78,15 @@ class Receiver {
   private accepted(path: string): Received[] {
     return this.received.filter((r) => r.path === path && r.reply >= 200 && r.reply < 300);
   }
+}
+
+/** Signed as the contract says, with a timestamp of about now. */
+function expectSigned(r: Received): void {
+  const ts = String(r.headers['x-dialer-timestamp']);
+  expect(Math.abs(Number(ts) - Date.now() / 1000)).toBeLessThan(5);
+  const expected = `sha256=${createHmac('sha256', SECRET).update(`${ts}.${r.raw}`).digest('hex')}`;
+  expect(r.headers['x-dialer-signature']).toBe(expected);
+  expect(r.headers['content-type']).toBe('application/json');
 }
 
 async function waitFor(check: () => boolean, timeoutMs = 2_000): Promise<void> {
@@ -288,14 +299,7 @@ describe('call lifecycle', () => {
       expect(receiver.statuses(call.callId)).toEqual(allowed[call.outcome!]);
       expect(call.endedAt).not.toBeNull();
     }
-    const now = Math.floor(Date.now() / 1000);
-    for (const r of receiver.received) {
-      const ts = String(r.headers['x-dialer-timestamp']);
-      expect(Math.abs(Number(ts) - now)).toBeLessThan(5);
-      const expected = `sha256=${createHmac('sha256', SECRET).update(`${ts}.${r.raw}`).digest('hex')}`;
-      expect(r.headers['x-dialer-signature']).toBe(expected);
-      expect(r.headers['content-type']).toBe('application/json');
-    }
+    for (const r of receiver.received) expectSigned(r);
   });
 
   it('makes the agent busy from answer through wrap-up, then idle, and reports the duration', async () => {
@@ -396,36 +400,134 @@ describe('webhook delivery', () => {
 });
 
 describe('dispositions', () => {
-  it("are sent signed after answered calls, to the agent webhook's sibling URL, and kept in order", async () => {
-    const dispositions = { rate: 1, callbackRate: 0.5, doNotCallRate: 0, callbackAfterSec: [60, 60] as [number, number], sameAgentRate: 1 };
-    await startSim({ answerRate: 1, busyRate: 0, failRate: 0, dispositions });
-    for (let i = 0; i < 6; i++) await placeCall(callBody(`camp.${i}.1`, `a${(i % 3) + 1}`));
-    const posts = () => receiver.received.filter((r) => r.path === '/disposition');
-    await waitFor(() => posts().length === 6, 5_000);
-    const sent = sim!.dispositions();
-    expect(sent.map((d) => d.callId).sort()).toEqual(posts().map((r) => (r.body as { callId: string }).callId).sort());
+  type Body = { callId: string; agentId: string; code: string; callbackAt?: string; sameAgent?: boolean; note?: string };
+  const answered = { answerRate: 1, busyRate: 0, failRate: 0 };
+  const posts = (path = '/disposition') => receiver.received.filter((r) => r.path === path);
+
+  /** Places `n` calls, one per agent, and waits until every one has ended and every webhook is delivered. */
+  async function callAll(n: number): Promise<void> {
+    await Promise.all(Array.from({ length: n }, (_, i) => placeCall(callBody(`camp.${i}.1`, `a${i + 1}`))));
+    await waitFor(() => sim!.ledger().calls.every((c) => c.endedAt !== null), 5_000);
+    await sim!.webhooksIdle();
+  }
+
+  function postDisposition(body: unknown): Promise<Response> {
+    return fetch(`${base}/_sim/dispositions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  it("are sent signed after answered calls, to the agent webhook's sibling URL, and kept in the ledger", async () => {
+    const dispositions = { rate: 1, callbackRate: 0.5, callbackAfterSec: [60, 60] as [number, number] };
+    await startSim({ ...answered, agents: 6, dispositions });
+    await callAll(6);
+    expect(posts()).toHaveLength(6);
+    const { calls, dispositions: recorded } = sim!.ledger();
+    expect(sim!.dispositions()).toEqual(recorded);
     for (const post of posts()) {
-      const body = post.body as { callId: string; agentId: string; code: string; callbackAt?: string; sameAgent?: boolean };
-      const signed = createHmac('sha256', SECRET).update(`${post.headers['x-dialer-timestamp']}.${JSON.stringify(body)}`).digest('hex');
-      expect(post.headers['x-dialer-signature']).toBe(`sha256=${signed}`);
+      expectSigned(post);
+      const body = post.body as Body;
+      const call = calls.find((c) => c.callId === body.callId)!;
+      const record = recorded.find((d) => d.callId === body.callId)!;
+      // Sent by the call's agent as its wrap-up starts.
+      expect(body.agentId).toBe(call.agentId);
+      expect(record.sentAt).toBeGreaterThanOrEqual(call.endedAt!);
       if (body.code === 'callback') {
-        // 60 simulated seconds at timeScale 0.001: 60 ms after the call.
+        expect(Object.keys(body).sort()).toEqual(['agentId', 'callId', 'callbackAt', 'code', 'sameAgent']);
         expect(body.sameAgent).toBe(true);
-        expect(Date.parse(body.callbackAt!)).toBeGreaterThan(Date.now() - 5_000);
+        // 60 simulated seconds at timeScale 0.001: 60 ms after it was sent.
+        expect(Date.parse(body.callbackAt!) - record.sentAt).toBeGreaterThan(50);
+        expect(Date.parse(body.callbackAt!) - record.sentAt).toBeLessThanOrEqual(60);
       } else {
+        expect(Object.keys(body).sort()).toEqual(['agentId', 'callId', 'code']);
         expect(['sale', 'not-interested', 'wrong-person']).toContain(body.code);
       }
+      expect(record).toEqual({
+        callId: body.callId,
+        agentId: body.agentId,
+        code: body.code,
+        callbackAt: body.callbackAt === undefined ? null : Date.parse(body.callbackAt),
+        sameAgent: body.sameAgent ?? null,
+        note: null,
+        sentAt: record.sentAt,
+      });
     }
-    expect(new Set(sent.map((d) => d.code === 'callback'))).toEqual(new Set([true, false]));
+    expect(new Set(recorded.map((d) => d.code === 'callback'))).toEqual(new Set([true, false]));
+  });
+
+  it('follow the configured rates and codes, the same for the same seed', async () => {
+    const dispositions = { rate: 0.5, callbackRate: 0.3, doNotCallRate: 0.3, sameAgentRate: 0, codes: ['sold'] };
+    const run = async () => {
+      await startSim({ ...answered, agents: 40, dispositions });
+      await callAll(40);
+      const sent = sim!.ledger().dispositions;
+      await sim!.stop();
+      return sent.map((d) => [d.callId, d.code, d.sameAgent]).sort();
+    };
+    const first = await run();
+    expect(first.length).toBeGreaterThan(10);
+    expect(first.length).toBeLessThan(30);
+    expect(new Set(first.map(([, code]) => code))).toEqual(new Set(['callback', 'do-not-call', 'sold']));
+    expect(first.filter(([, code]) => code === 'callback').every(([, , same]) => same === false)).toBe(true);
+    expect(await run()).toEqual(first);
+  });
+
+  it('go to dispositionWebhookUrl when given, and nowhere when no URL can be derived', async () => {
+    const dispositions = { rate: 1 };
+    await startSim({ ...answered, dispositions, dispositionWebhookUrl: `${receiver.url}/desk/dispositions` });
+    await callAll(2);
+    expect(posts('/desk/dispositions')).toHaveLength(2);
+    await sim!.stop();
+
+    await startSim({ ...answered, dispositions, agentWebhookUrl: `${receiver.url}/agents-changed` });
+    await callAll(2);
+    expect(posts('/agents-changed').every((r) => 'status' in (r.body as object))).toBe(true);
+    expect(sim!.ledger().dispositions).toEqual([]);
+    const refused = await postDisposition({ callId: 'camp.0.1', code: 'sale' });
+    expect(refused.status).toBe(409);
+  });
+
+  it('derive their URL from the agent webhook by its trailing /agent-status only', () => {
+    const agentWebhookUrl = 'https://d.example/webhooks/agent-status?tenant=agent-status';
+    expect(dispositionWebhookUrlOf({ agentWebhookUrl })).toBe('https://d.example/webhooks/disposition?tenant=agent-status');
+    expect(dispositionWebhookUrlOf({ agentWebhookUrl, dispositionWebhookUrl: 'http://x/d' })).toBe('http://x/d');
+    expect(dispositionWebhookUrlOf({ agentWebhookUrl: 'https://d.example/agent-status/v2' })).toBeUndefined();
+    expect(dispositionWebhookUrlOf({})).toBeUndefined();
+  });
+
+  it('are sent exactly as asked by POST /_sim/dispositions, by the call\'s agent', async () => {
+    await startSim({ answerRate: 0, busyRate: 1, failRate: 0 });
+    await placeCall(callBody('camp.0.1', 'a2'));
+    const asked = { callId: 'camp.0.1', code: 'callback', callbackAt: '2030-01-02T03:04:05.678Z', sameAgent: true, note: 'after lunch' };
+    const res = await postDisposition(asked);
+    expect(res.status).toBe(202);
+    const record = (await res.json()) as { sentAt: number };
+    await sim!.webhooksIdle();
+    expect(posts().map((r) => r.body)).toEqual([{ ...asked, agentId: 'a2' }]);
+    expectSigned(posts()[0]!);
+
+    const ledger = (await (await fetch(`${base}/_sim/ledger`)).json()) as LedgerSnapshot;
+    const expected = { ...asked, agentId: 'a2', callbackAt: Date.parse(asked.callbackAt), sentAt: record.sentAt };
+    expect(ledger.dispositions).toEqual([expected]);
+    expect(record).toEqual(expected);
+    // What a callback check needs of the call it follows.
+    expect(ledger.calls[0]).toMatchObject({ callId: 'camp.0.1', to: '+8613800138000', agentId: 'a2' });
+    expect(ledger.calls[0]!.placedAt).toBeLessThanOrEqual(record.sentAt);
+
+    expect((await postDisposition({ callId: 'nope.0.1', code: 'sale' })).status).toBe(404);
+    for (const bad of [{ callId: 'camp.0.1' }, { ...asked, callbackAt: 'tomorrow' }, { ...asked, agentId: 'a1' }]) {
+      expect((await postDisposition(bad)).status).toBe(400);
+    }
+    expect(sim!.ledger().dispositions).toHaveLength(1);
   });
 
   it('are none by default', async () => {
-    await startSim({ answerRate: 1, busyRate: 0, failRate: 0 });
-    await placeCall(callBody('camp.0.1'));
-    await waitFor(() => receiver.statuses('camp.0.1').includes('completed'));
-    await sim!.webhooksIdle();
-    expect(receiver.received.filter((r) => r.path === '/disposition')).toEqual([]);
-    expect(sim!.dispositions()).toEqual([]);
+    await startSim(answered);
+    await callAll(1);
+    expect(posts()).toEqual([]);
+    expect(sim!.ledger().dispositions).toEqual([]);
   });
 });
 
@@ -483,7 +585,7 @@ describe('reads and admin routes', () => {
       body: JSON.stringify({ status: 'idle' }),
     });
     expect(unknown.status).toBe(404);
-    expect(await (await fetch(`${base}/_sim/ledger`)).json()).toEqual({ calls: [], violations: [], replays: 0 });
+    expect(await (await fetch(`${base}/_sim/ledger`)).json()).toEqual({ calls: [], violations: [], replays: 0, dispositions: [] });
     expect(await (await fetch(`${base}/_sim/health`)).json()).toMatchObject({ ok: true, seed: 42 });
   });
 });
