@@ -335,34 +335,28 @@ export type DialCheck = { dial: true; phone: string } | { dial: false; held: 'do
  * Idempotent: only a number still leased changes.
  */
 export async function checkBeforeDial(pool: Pool, campaignId: string, numberIndex: number, now: number): Promise<DialCheck | undefined> {
-  return inTransaction(pool, async (db) => {
-    const { rows: [row] } = await db.query<{ phone: string; zones: string[]; hours: CallingHours | null; listed: boolean }>(
-      `SELECT c.phone, z.zones, cam.input -> 'settings' -> 'callingHours' AS hours,
-              EXISTS (SELECT 1 FROM dnc WHERE dnc.phone = c.phone) AS listed
-         FROM contact c JOIN zone_set z ON z.id = c.zone_set JOIN campaign cam ON cam.campaign_id = c.campaign_id
-        WHERE c.campaign_id = $1 AND c.number_index = $2`,
+  // One read on the way to a dial (the usual case); a write only for a number held back.
+  const { rows: [row] } = await pool.query<{ phone: string; zones: string[]; hours: CallingHours | null; listed: boolean }>(
+    `SELECT c.phone, z.zones, cam.input -> 'settings' -> 'callingHours' AS hours,
+            EXISTS (SELECT 1 FROM dnc WHERE dnc.phone = c.phone) AS listed
+       FROM contact c JOIN zone_set z ON z.id = c.zone_set JOIN campaign cam ON cam.campaign_id = c.campaign_id
+      WHERE c.campaign_id = $1 AND c.number_index = $2`,
+    [campaignId, numberIndex],
+  );
+  if (row === undefined) return undefined;
+  const held = row.listed ? 'do_not_call' : row.hours !== null && !isOpenAt(row.zones, row.hours, now) ? 'outside_hours' : null;
+  if (held === null) return { dial: true, phone: row.phone };
+  const nextOpen = held === 'outside_hours' ? nextOpenAt(row.zones, row.hours!, now) : null;
+  await inTransaction(pool, async (db) => {
+    // Listed: finished. Out of its hours: still due, it waits for them (the lease skips its closed zone set).
+    await db.query(
+      held === 'do_not_call'
+        ? `UPDATE contact SET state = 'finished', last_outcome = 'do-not-call', lease_id = NULL
+            WHERE campaign_id = $1 AND number_index = $2 AND state = 'leased'`
+        : `UPDATE contact SET state = 'queued', lease_id = NULL WHERE campaign_id = $1 AND number_index = $2 AND state = 'leased'`,
       [campaignId, numberIndex],
     );
-    if (row === undefined) return undefined;
-    if (row.listed) {
-      await db.query(
-        `UPDATE contact SET state = 'finished', last_outcome = 'do-not-call', lease_id = NULL
-          WHERE campaign_id = $1 AND number_index = $2 AND state = 'leased'`,
-        [campaignId, numberIndex],
-      );
-      await logHolds(db, campaignId, now, [{ numberIndex, reason: 'do_not_call', until: null }]);
-      return { dial: false, held: 'do_not_call' };
-    }
-    if (row.hours !== null && !isOpenAt(row.zones, row.hours, now)) {
-      const nextOpen = nextOpenAt(row.zones, row.hours, now);
-      // Still due: it waits outside its hours (the lease skips its closed zone set), not for a later time.
-      await db.query(
-        `UPDATE contact SET state = 'queued', lease_id = NULL WHERE campaign_id = $1 AND number_index = $2 AND state = 'leased'`,
-        [campaignId, numberIndex],
-      );
-      await logHolds(db, campaignId, now, [{ numberIndex, reason: 'outside_hours', until: nextOpen }]);
-      return { dial: false, held: 'outside_hours', nextOpenAt: nextOpen };
-    }
-    return { dial: true, phone: row.phone };
+    await logHolds(db, campaignId, now, [{ numberIndex, reason: held, until: nextOpen }]);
   });
+  return held === 'do_not_call' ? { dial: false, held } : { dial: false, held, nextOpenAt: nextOpen };
 }

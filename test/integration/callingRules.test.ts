@@ -9,7 +9,9 @@ import { signWebhook } from '../../src/api/signature';
 import { isOpenAt, nextOpenAt } from '../../src/rules/callingWindow';
 import type { CallRecord } from '../../src/simulator/ledger';
 import { type CallingHours, type CampaignProgress, WEEKDAYS } from '../../src/shared/types';
+import { workflowIdFor } from '../../src/shared/callId';
 import { eventually } from '../support/eventually';
+import { recordHistories } from '../support/histories';
 import { type InProcessDialer, startInProcessDialer, testNumbers } from '../support/inProcessDialer';
 
 jest.setTimeout(240_000);
@@ -113,6 +115,7 @@ describe('do-not-call list, retry rules and the frequency cap', () => {
     expect(final).toMatchObject({ status: 'completed', total: 4, finished: 4 });
     const audit = await dialer.api('GET', `/campaigns/dnc-mid/numbers/${encodeURIComponent(later!)}`);
     expect(audit.body.doNotCall).not.toBeNull();
+    await recordHistories(dialer.client, workflowIdFor('dnc-mid'), 'do-not-call');
   });
 
   it('keeps each campaign\'s retry rule by outcome, and the frequency cap counts the calls of both', async () => {
@@ -205,6 +208,7 @@ describe('callbacks', () => {
     const audit = await dialer.api('GET', `/campaigns/cb/numbers/${encodeURIComponent(first!.to)}`);
     expect(audit.body.attempts).toHaveLength(2);
     expect(audit.body.attempts[0].disposition).toMatchObject({ code: 'callback', note: 'after lunch', sameAgent: true });
+    await recordHistories(dialer.client, workflowIdFor('cb'), 'callback');
   });
 
   it('refuses bad calling rules with 400, naming the field', async () => {
