@@ -9,7 +9,7 @@ import type { Config } from '../config';
 import type { Pool } from '../db/database';
 import type { Logger } from '../logger';
 import { campaignsRouter } from './campaigns';
-import { dncCsvRouter, dncRouter } from './dnc';
+import { dncRouter } from './dnc';
 import { errorHandler, notFoundHandler } from './errors';
 import { opsRouter } from './ops';
 import { requestLog } from './requestLog';
@@ -36,8 +36,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestLog(deps.logger));
   app.use(opsRouter(deps));
   app.use('/campaigns', campaignsRouter(deps));
-  app.use('/dnc', dncRouter(deps));
-  app.use('/dnc.csv', dncCsvRouter(deps));
+  // At the root: it serves /dnc and its sibling /dnc.csv.
+  app.use(dncRouter(deps));
   app.use('/webhooks', webhooksRouter(deps));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

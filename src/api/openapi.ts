@@ -230,6 +230,7 @@ function control(action: 'pause' | 'resume' | 'cancel', summary: string): Operat
 }
 
 function buildDocument(publicBaseUrl: string): OpenApiDocument {
+  const numberParameters = [phoneParameter, ...queryParameters(csvNumbersQuerySchema, () => 'the region of a national number')];
   return {
     openapi: '3.1.0',
     info: {
@@ -237,7 +238,7 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
       version: '1',
       description:
         'Outbound campaign dialer on Temporal. Every error has the shape of the Error schema. ' +
-        'With API_KEY set, the /campaigns routes and /metrics need Authorization: Bearer <API_KEY>.',
+        'With API_KEY set, the /campaigns and /dnc routes and /metrics need Authorization: Bearer <API_KEY>.',
     },
     servers: [{ url: publicBaseUrl }],
     tags: [
@@ -411,7 +412,7 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
           summary: "One number's attempts, dispositions and holds (outside hours, frequency cap, do-not-call)",
           tags: ['campaigns'],
           security: BEARER,
-          parameters: [idParameter, phoneParameter, ...queryParameters(csvNumbersQuerySchema, () => 'the region of a national number')],
+          parameters: [idParameter, ...numberParameters],
           responses: {
             '200': ok("the number's audit", json(ref('NumberAudit'))),
             ...errors(['invalid_request', 'campaign_not_found', 'not_found', ...MANAGED, ...TEMPORAL]),
@@ -449,7 +450,7 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
           summary: 'Whether a number is on the do-not-call list',
           tags: ['do-not-call'],
           security: BEARER,
-          parameters: [phoneParameter],
+          parameters: numberParameters,
           responses: { '200': ok('on the list', json(ref('DncEntry'))), ...errors(['invalid_request', 'not_on_list', ...MANAGED, 'database_unavailable']) },
         },
         delete: {
@@ -457,7 +458,7 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
           summary: 'Take a number off the do-not-call list',
           tags: ['do-not-call'],
           security: BEARER,
-          parameters: [phoneParameter],
+          parameters: numberParameters,
           responses: { '204': ok('removed'), ...errors(['invalid_request', 'not_on_list', ...MANAGED, 'database_unavailable']) },
         },
       },

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import pg from 'pg';
+import QueryStream from 'pg-query-stream';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../logger';
 
@@ -110,4 +111,19 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     e = cause;
   }
   return false;
+}
+
+/** The rows of a query read through a cursor, `batchSize` at a time, as the consumer pulls (exports). */
+export async function* streamRows<R>(pool: Pool, text: string, values: unknown[], batchSize: number): AsyncGenerator<R> {
+  const client = await pool.connect();
+  try {
+    const stream = client.query(new QueryStream(text, values, { batchSize }));
+    try {
+      for await (const row of stream) yield row as R;
+    } finally {
+      stream.destroy();
+    }
+  } finally {
+    client.release();
+  }
 }

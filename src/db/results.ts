@@ -3,9 +3,8 @@
  * records are in `attempt`), by index, filtered in SQL; a page at a time, or streamed through a
  * cursor for the export, so memory stays bounded whatever the campaign's size.
  */
-import QueryStream from 'pg-query-stream';
 import type { Outcome } from '../shared/types';
-import type { Pool } from './database';
+import { type Pool, streamRows } from './database';
 
 /** A number as the database holds it. */
 export interface StoredNumber {
@@ -101,16 +100,6 @@ export async function storedNumbers(pool: Pool, campaignId: string, from: number
 
 /** Every number matching the filter, in index order, read through a cursor as the consumer pulls. */
 export async function* streamStoredNumbers(pool: Pool, campaignId: string, filter: StoredFilter): AsyncGenerator<StoredNumber> {
-  const client = await pool.connect();
-  try {
-    const { text, values } = resultsQuery(campaignId, 0, filter, null);
-    const stream = client.query(new QueryStream(text, values, { batchSize: 500 }));
-    try {
-      for await (const row of stream) yield storedNumber(row as Row);
-    } finally {
-      stream.destroy();
-    }
-  } finally {
-    client.release();
-  }
+  const { text, values } = resultsQuery(campaignId, 0, filter, null);
+  for await (const row of streamRows<Row>(pool, text, values, 500)) yield storedNumber(row);
 }

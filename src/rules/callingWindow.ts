@@ -127,15 +127,3 @@ export function nextOpenAt(zones: readonly string[], hours: CallingHours, epochM
     .sort((a, b) => a - b);
   return candidates.find((t) => isOpenAt(zones, hours, t)) ?? null;
 }
-
-/** When the window open at `epochMs` closes: the first zone's local end; null when it is not open. */
-export function closesAt(zones: readonly string[], hours: CallingHours, epochMs: number): number | null {
-  if (zones.length === 0 || !isOpenAt(zones, hours, epochMs)) return null;
-  const end = parseClock(hours.end);
-  const ends = zones.map((zone) => {
-    const { year, month, day } = localTime(zone, epochMs);
-    return instantOf(zone, year, month, day, end);
-  });
-  return Math.min(...ends.filter((t) => t > epochMs));
-}
-

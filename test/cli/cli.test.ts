@@ -215,7 +215,7 @@ describe('dialer CLI', () => {
   });
 
   it('dnc add (numbers or --file), check and remove', async () => {
-    const [a, b, c] = testNumbers(3, '133');
+    const [a, b, c, d] = testNumbers(4, '133');
     const added = await cli(['dnc', 'add', a!, b!, '--reason', 'asked', '--json']);
     expect(added.code).toBe(0);
     expect(json(added)).toEqual({ added: 2, already: 0, rejected: [] });
@@ -231,7 +231,17 @@ describe('dialer CLI', () => {
     const gone = await cli(['dnc', 'check', a!]);
     expect(gone.code).toBe(3);
     expect(gone.stderr).toMatch(/^error not_on_list: /);
+    expect((await cli(['dnc', 'remove', a!])).stderr).toMatch(/^error not_on_list: /);
+    // A national number with --region, on add, check and remove alike.
+    const national = d!.slice(3);
+    expect(json(await cli(['dnc', 'add', national, '--region', 'CN', '--json']))).toEqual({ added: 1, already: 0, rejected: [] });
+    expect(json(await cli(['dnc', 'check', national, '--region', 'CN', '--json']))).toEqual({ phone: d, reason: null, addedAt: expect.any(String) });
+    expect((await cli(['dnc', 'remove', national, '--region', 'CN'])).code).toBe(0);
+    expect((await dialer.pool.query('SELECT 1 FROM dnc WHERE phone = $1', [d])).rowCount).toBe(0);
+    const missingRegion = await cli(['dnc', 'add', national]);
+    expect(missingRegion.stdout).toContain('missing_region');
     expect((await cli(['dnc', 'add'])).code).toBe(2);
+    expect((await cli(['dnc', 'add', a!, '--file', file])).code).toBe(2);
   });
 
   it('exit 4 when the API cannot be reached', async () => {

@@ -1,6 +1,6 @@
 /** Calling hours in the recipients' zones, with fixed clocks: edges, days, several zones, daylight-saving changes. */
 import fc from 'fast-check';
-import { CLOCK_PATTERN, closesAt, isOpenAt, nextOpenAt, parseClock } from '../../src/rules/callingWindow';
+import { CLOCK_PATTERN, isOpenAt, nextOpenAt, parseClock } from '../../src/rules/callingWindow';
 import { type CallingHours, WEEKDAYS } from '../../src/shared/types';
 
 const hours = (start: string, end: string, days: CallingHours['days'] = [...WEEKDAYS]): CallingHours => ({ start, end, days });
@@ -86,18 +86,9 @@ describe('nextOpenAt', () => {
           if (opens === null) return;
           expect(isOpenAt(zs, h, opens)).toBe(true);
           if (opens !== now) expect(isOpenAt(zs, h, opens - 1000)).toBe(false);
-          expect(closesAt(zs, h, opens)!).toBeGreaterThan(opens);
         },
       ),
       { numRuns: 300 },
     );
-  });
-});
-
-describe('closesAt', () => {
-  it('is the first zone to close, or the end of the day at 24:00; null when closed', () => {
-    expect(closesAt(['America/New_York', 'America/Los_Angeles'], hours('09:00', '20:00'), at('2026-06-01T17:00:00Z'))).toBe(at('2026-06-02T00:00:00Z'));
-    expect(closesAt(['Europe/London'], hours('09:00', '24:00'), at('2026-01-06T10:00:00Z'))).toBe(at('2026-01-07T00:00:00Z'));
-    expect(closesAt(['Europe/London'], hours('09:00', '10:00'), at('2026-01-06T10:00:00Z'))).toBeNull();
   });
 });
