@@ -3,6 +3,7 @@
  * A bad value stops the process with one line naming the variable.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { TLSConfig } from '@temporalio/client';
 import { z } from 'zod';
 import type { TwilioSettings } from './activities/twilioProvider';
@@ -76,6 +77,8 @@ const envSchema = z.object({
       return z.NEVER;
     })
     .default({ start: '08:00', end: '21:00' }),
+  CONSOLE_DIR: z.string().min(1).optional(),
+  TEMPORAL_UI_URL: url.optional(),
 });
 
 export interface Config {
@@ -110,6 +113,8 @@ export interface Config {
   database: { url?: string };
   /** The calling hours of a campaign that names none (every day). */
   rules: { defaultCallingHours: CallingHours };
+  /** The browser console: where its built files are, and the Temporal UI its campaign pages link to (unset: no link). */
+  console: { dir: string; temporalUiUrl?: string };
 }
 
 /** Validates the environment against a schema; the first problem becomes a ConfigError naming its variable. */
@@ -211,6 +216,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     database: { url: e.DATABASE_URL },
     rules: { defaultCallingHours: { ...e.DEFAULT_CALLING_HOURS, days: [...WEEKDAYS] } },
+    // `npm run build:console` writes dist/console; relative to the working directory, as npm scripts run from the root.
+    console: { dir: path.resolve(e.CONSOLE_DIR ?? 'dist/console'), temporalUiUrl: e.TEMPORAL_UI_URL },
   };
 }
 

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     const reply = (await created.json()) as { accepted?: number; workflowId?: string; error?: { message: string } };
     if (!created.ok || !reply.workflowId) throw new Error(`POST /campaigns: ${created.status} ${reply.error?.message}`);
     console.log(`Campaign ${campaignId}: ${reply.accepted} numbers accepted, ${agents} simulated agents`);
+    console.log(`Console (live while the demo runs): ${stack.apiUrl}/#/campaigns/${campaignId}`);
 
     const final = await watch(`${stack.apiUrl}/campaigns/${campaignId}`, headers, reply.accepted ?? count);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -74,7 +75,8 @@ async function main(): Promise<void> {
     console.table({ ...final.outcomes, total: final.total, finished: final.finished, pending: final.pending });
     const ui = stack.uiUrl ?? 'http://localhost:8233';
     console.log(`Temporal UI: ${ui}/namespaces/${config.temporal.namespace}/workflows/${reply.workflowId}`);
-    console.log('(the embedded server stops with the demo; run `npm start` to keep the UI up)');
+    console.log(`Console: ${stack.apiUrl}/`);
+    console.log('(the embedded server stops with the demo; run `npm start` to keep the console and the UI up)');
   } finally {
     await stack.stop();
   }

@@ -70,8 +70,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     const api = await startApi(config, logger);
     stops.push(() => api.stop());
-    logger.info({ api: api.url, temporal: config.temporal.address, ui: config.uiUrl }, 'dialer ready');
-    return { apiUrl: api.url, uiUrl: config.uiUrl, config, stop };
+    const uiUrl = config.console.temporalUiUrl;
+    logger.info({ api: api.url, console: `${api.url}/`, temporal: config.temporal.address, ui: uiUrl }, 'dialer ready');
+    return { apiUrl: api.url, uiUrl, config, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -81,8 +82,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 async function withEmbeddedParts(
   options: StackOptions,
   stops: Array<() => Promise<void>>,
-): Promise<Config & { uiUrl?: string; database: { url: string } }> {
-  let config: Config & { uiUrl?: string } = options.config;
+): Promise<Config & { database: { url: string } }> {
+  let config = options.config;
   const { address } = config.temporal;
   if (!(await isTemporalReachable(address, 1500))) {
     const [host, port] = splitAddress(address);
@@ -90,9 +91,11 @@ async function withEmbeddedParts(
     options.logger.info({ address }, 'no Temporal server answers: starting the embedded dev server');
     const server = await startDevServer({ port, uiPort: options.uiPort, dbFilename: options.dbFilename });
     stops.push(() => server.stop());
-    config = { ...config, temporal: { ...config.temporal, address: server.address }, uiUrl: server.uiUrl };
+    const temporalUiUrl = config.console.temporalUiUrl ?? server.uiUrl;
+    config = { ...config, temporal: { ...config.temporal, address: server.address }, console: { ...config.console, temporalUiUrl } };
   } else {
-    config = { ...config, uiUrl: `http://localhost:${options.uiPort}` };
+    // A server we did not start: its UI is assumed at the dev server's usual port unless TEMPORAL_UI_URL says.
+    config = { ...config, console: { ...config.console, temporalUiUrl: config.console.temporalUiUrl ?? `http://localhost:${options.uiPort}` } };
   }
   const database = { url: await migratedDatabase(options, config.database.url, stops) };
   if (config.builtInSimulator) {

@@ -9,8 +9,10 @@ import type { Config } from '../config';
 import type { Pool } from '../db/database';
 import type { Logger } from '../logger';
 import { campaignsRouter } from './campaigns';
+import { consoleRouter } from './console';
 import { dncRouter } from './dnc';
 import { errorHandler, notFoundHandler } from './errors';
+import { eventFeeds } from './events';
 import { opsRouter } from './ops';
 import { requestLog } from './requestLog';
 import { webhooksRouter } from './webhooks';
@@ -23,11 +25,15 @@ export interface AppDeps {
   logger: Logger;
 }
 
-export function createApp(deps: AppDeps): express.Express {
+/** The app, and how to end its live streams before the server closes. */
+export type DialerApp = express.Express & { closeStreams(): void };
+
+export function createApp(deps: AppDeps): DialerApp {
   const app = express();
   app.disable('x-powered-by');
   // Helmet's defaults (nosniff, HSTS, frame and referrer policies...), with the CSP narrowed to
-  // nothing at all: the API only ever answers JSON, so no browser should load or frame anything.
+  // nothing at all: the API answers JSON, so no browser should load or frame anything (the console's
+  // files set a CSP of their own).
   app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
@@ -39,7 +45,10 @@ export function createApp(deps: AppDeps): express.Express {
   // At the root: it serves /dnc and its sibling /dnc.csv.
   app.use(dncRouter(deps));
   app.use('/webhooks', webhooksRouter(deps));
+  const feeds = eventFeeds(deps);
+  app.use('/events', feeds.router);
+  app.use(consoleRouter(deps));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
-  return app;
+  return Object.assign(app, { closeStreams: feeds.close });
 }

@@ -123,11 +123,19 @@ async function startWorkflow(client: Client, taskQueue: string, row: Pick<Campai
   return workflowId;
 }
 
+/** Thrown inside a preview's transaction to roll it back with what the import found. */
+class PreviewRollback extends Error {
+  constructor(readonly summary: ImportSummary) {
+    super('preview rolled back');
+  }
+}
+
 async function importCampaign(
   { pool, config }: CreationDeps,
   request: NumbersRequest<CampaignMeta>,
   campaignId: string,
   now: Date,
+  { preview = false } = {},
 ): Promise<Pick<CampaignRow, 'input' | 'summary'>> {
   const { meta, source } = request;
   const input = campaignInput(campaignId, meta, config, now);
@@ -144,6 +152,7 @@ async function importCampaign(
     const rejected = withDoNotCall(count.rejected, doNotCall);
     if (inserted === 0) throw new ApiError('no_valid_numbers', 'no number in the request can be dialled', { rejected });
     const summary: ImportSummary = { accepted: inserted, duplicates: staged - inserted - doNotCall.length, rejected };
+    if (preview) throw new PreviewRollback(summary);
     const full: CampaignInput = { ...input, total: inserted };
     await completeImport(db, campaignId, { total: inserted, columns: source.columns, input: full, summary, requestHash: request.digest() });
     return { input: full, summary };
@@ -171,4 +180,31 @@ export async function createCampaign(deps: CreationDeps, request: NumbersRequest
   const { accepted, duplicates, rejected } = imported.summary;
   logger.info({ campaignId, workflowId, accepted, duplicates, rejected: rejected.length, resumed: existing !== undefined }, 'campaign started');
   return { campaignId, workflowId, accepted, duplicates, rejected: rejected as CampaignCreated['rejected'] };
+}
+
+/** What POST /campaigns?dryRun=true answers: creation's counts, with nothing written. */
+export interface CampaignPreview extends Omit<CampaignCreated, 'campaignId' | 'workflowId'> {
+  dryRun: true;
+  /** The id asked for; null when the API would make one up. */
+  campaignId: string | null;
+}
+
+/**
+ * The import run to its end (the do-not-call list and duplicates included) inside a transaction that
+ * is rolled back: the same answers as a real start, and nothing changes.
+ */
+export async function previewCampaign(deps: CreationDeps, request: NumbersRequest<CampaignMeta>): Promise<CampaignPreview> {
+  const now = new Date();
+  const asked = request.meta.campaignId;
+  if (asked !== undefined && ((await findCampaign(deps.pool, asked)) || (await workflowExists(deps.client, workflowIdFor(asked))))) {
+    throw campaignExists(asked);
+  }
+  try {
+    await importCampaign(deps, request, asked ?? generateCampaignId(now), now, { preview: true });
+  } catch (err) {
+    if (!(err instanceof PreviewRollback)) throw err;
+    const { accepted, duplicates, rejected } = err.summary;
+    return { dryRun: true, campaignId: asked ?? null, accepted, duplicates, rejected: rejected as CampaignCreated['rejected'] };
+  }
+  throw new Error('a preview import must roll back');
 }

@@ -17,6 +17,7 @@ import {
   type CampaignMeta,
   csvNumbersQuerySchema,
   csvQuerySchema,
+  dryRunQuerySchema,
   jsonCampaignSchema,
   jsonNumbersSchema,
   parseOrThrow,
@@ -88,8 +89,15 @@ export async function readCampaignRequest(req: Request): Promise<NumbersRequest<
     checkCount(numbers.length);
     return { meta, source: jsonNumbers(numbers), digest: () => bodyDigest(req) };
   }
-  const meta = parseOrThrow(csvQuerySchema, req.query, 'query parameters');
+  // dryRun is the route's own parameter, not part of the campaign.
+  const { dryRun: _dryRun, ...query } = req.query;
+  const meta = parseOrThrow(csvQuerySchema, query, 'query parameters');
   return { meta, ...(await csvBody(req)) };
+}
+
+/** POST /campaigns?dryRun=true: validate and count, start nothing. */
+export function isDryRun(req: Request): boolean {
+  return parseOrThrow(dryRunQuerySchema, { dryRun: req.query.dryRun }, 'query parameters').dryRun === 'true';
 }
 
 export async function readAddedNumbersRequest(req: Request): Promise<NumbersRequest<{ defaultRegion?: CountryCode }>> {

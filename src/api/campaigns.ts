@@ -3,21 +3,17 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { stringify } from 'csv-stringify';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { type CampaignRow, findCampaign, finishedByOutcome } from '../db/campaigns';
+import { findCampaign } from '../db/campaigns';
 import { numberAudit } from '../db/audit';
-import { isDatabaseUnavailable } from '../db/database';
-import { type WaitingCounts, waitingCounts } from '../db/waiting';
 import { resultRowsExported } from '../metrics/api';
-import { workflowIdFor } from '../shared/callId';
-import { type CampaignProgress, type CampaignStatus, OUTCOMES, type OutcomeCounts } from '../shared/types';
-import { cancelUpdate, type ControlResult, pauseUpdate, progressQuery, resumeUpdate } from '../workflows/messages';
+import { cancelUpdate, type ControlResult, pauseUpdate, resumeUpdate } from '../workflows/messages';
 import { addNumbers } from './addNumbers';
 import type { AppDeps } from './app';
 import { requireApiKey } from './auth';
-import { createCampaign } from './campaignCreation';
-import { campaignStatusOf, listCampaigns } from './campaignList';
-import { campaignFormat, JSON_BODY_LIMIT, keepBodyDigest, readAddedNumbersRequest, readCampaignRequest } from './campaignRequest';
+import { createCampaign, previewCampaign } from './campaignCreation';
+import { listCampaigns } from './campaignList';
+import { campaignProgress } from './campaignProgress';
+import { campaignFormat, isDryRun, JSON_BODY_LIMIT, keepBodyDigest, readAddedNumbersRequest, readCampaignRequest } from './campaignRequest';
 import { campaignNotFound, updateCampaign } from './campaignUpdates';
 import { ApiError } from './errors';
 import { namespaceGuard } from './namespaceGuard';
@@ -25,7 +21,6 @@ import { type NumberResult, overlayOf, resultPage, streamResults } from './numbe
 import { managementRateLimit } from './rateLimit';
 import { normaliseNumber } from './numbers';
 import { callsQuerySchema, csvNumbersQuerySchema, isCampaignId, parseOrThrow, resultsQuerySchema } from './schemas';
-import { withDeadline } from './temporal';
 
 /** Ids no campaign can have (outside the pattern, or phone-like): answer 404 without asking Temporal. */
 function campaignIdParam(req: Request): string {
@@ -37,48 +32,6 @@ function campaignIdParam(req: Request): string {
 }
 
 const CONTROLS = { pause: pauseUpdate, resume: resumeUpdate, cancel: cancelUpdate } as const;
-
-/** A campaign whose workflow is gone, as the database tells it: nothing is in flight, no agent is held. */
-async function storedProgress(pool: AppDeps['pool'], row: CampaignRow): Promise<CampaignProgress> {
-  const byOutcome = await finishedByOutcome(pool, row.campaignId);
-  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, byOutcome.get(o) ?? 0])) as OutcomeCounts;
-  const finished = OUTCOMES.reduce((sum, o) => sum + outcomes[o], 0);
-  return {
-    campaignId: row.campaignId,
-    name: row.name,
-    workflowId: row.workflowId,
-    status: row.status as CampaignStatus,
-    total: row.total,
-    pending: row.total - finished,
-    inFlight: 0,
-    finished,
-    outcomes,
-    agents: { idle: 0, onCall: 0, busy: 0, offline: 0 },
-    waiting: { outsideHours: 0, retryLater: 0, nextDialAt: null },
-    createdAt: row.createdAt.toISOString(),
-    completedAt: row.completedAt?.toISOString() ?? null,
-  };
-}
-
-/**
- * The database's view of what waits (outside hours, for later), over the workflow's; a campaign from
- * before calling rules has no hours. Both are parts of `pending`, so they are kept within it.
- */
-async function withWaiting(pool: AppDeps['pool'], progress: CampaignProgress): Promise<CampaignProgress> {
-  if (progress.completedAt !== null || progress.pending === 0) return progress;
-  let counts: WaitingCounts;
-  try {
-    const row = await findCampaign(pool, progress.campaignId);
-    counts = await waitingCounts(pool, progress.campaignId, row?.input.settings.callingHours, Date.now());
-  } catch (err) {
-    // The campaign's progress comes from Temporal: a database outage costs only the waiting counts.
-    if (!isDatabaseUnavailable(err)) throw err;
-    return progress;
-  }
-  const outsideHours = Math.min(counts.outsideHours, progress.pending);
-  const retryLater = Math.min(counts.retryLater, progress.pending - outsideHours);
-  return { ...progress, waiting: { ...progress.waiting, outsideHours, retryLater } };
-}
 
 /** The export's columns: `phone` first, so the file can be imported again as is. */
 const RESULT_COLUMNS = [
@@ -132,7 +85,12 @@ export function campaignsRouter(deps: AppDeps): Router {
 
   const namespaceSetUp = namespaceGuard(client, config.temporal.namespace);
   router.post('/', ...numbersBody, async (req, res) => {
+    const dryRun = isDryRun(req);
     const campaign = await readCampaignRequest(req);
+    if (dryRun) {
+      res.json(await previewCampaign(deps, campaign));
+      return;
+    }
     // After validation, before anything is written: a campaign Temporal cannot start is refused whole.
     await namespaceSetUp();
     res.status(201).json(await createCampaign(deps, campaign));
@@ -143,28 +101,7 @@ export function campaignsRouter(deps: AppDeps): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const campaignId = campaignIdParam(req);
-    try {
-      const handle = client.workflow.getHandle(workflowIdFor(campaignId));
-      // Each RPC tracked on its own, so that stop waits for the second even when the first has failed.
-      const [progress, execution] = await Promise.all([
-        withDeadline(client, () => handle.query(progressQuery)),
-        withDeadline(client, () => handle.describe()),
-      ]);
-      // Terminated or cancelled from the Temporal UI, the workflow never got to say it has ended.
-      const endedOutside = progress.completedAt === null && execution.status.name !== 'RUNNING';
-      res.json(
-        endedOutside
-          ? { ...progress, status: campaignStatusOf(execution), completedAt: execution.closeTime?.toISOString() ?? null }
-          : await withWaiting(pool, progress),
-      );
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      // Past the namespace's retention the workflow is gone; the database still has the campaign.
-      const row = await findCampaign(pool, campaignId);
-      if (!row || row.status === 'imported') throw campaignNotFound(campaignId);
-      res.json(await storedProgress(pool, row));
-    }
+    res.json(await campaignProgress(deps, campaignIdParam(req)));
   });
 
   router.post('/:id/numbers', ...numbersBody, async (req, res) => {

@@ -31,6 +31,7 @@ export const STATUS_OF_CODE = {
   database_unavailable: 503,
   temporal_not_set_up: 503,
   not_ready: 503,
+  too_many_streams: 503,
 } as const;
 
 export type ErrorCode = keyof typeof STATUS_OF_CODE;

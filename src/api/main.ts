@@ -1,6 +1,7 @@
 /** `npm run api`: the API in the foreground; `startApi` runs it in-process for `npm start`. */
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
+import type { Express } from 'express';
 import { type Config, exitOnConfigError, loadConfigOrExit, requireDatabaseUrl } from '../config';
 import { migrateOrExit, openDatabase } from '../db/database';
 import { createLogger, type Logger } from '../logger';
@@ -41,7 +42,7 @@ function close(server: Server): Promise<void> {
 }
 
 /** The HTTP server of the API: requests Node itself refuses get the API's error shape too. */
-export function createApiServer(app: ReturnType<typeof createApp>): Server {
+export function createApiServer(app: Express): Server {
   return createServer(app).on('clientError', replyToClientError);
 }
 
@@ -50,7 +51,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const connection = createApiConnection(config.temporal);
   const client = createApiClient(config.temporal, connection);
   const database = openDatabase(requireDatabaseUrl(config), logger);
-  const server = createApiServer(createApp({ config, client, pool: database.pool, logger }));
+  const app = createApp({ config, client, pool: database.pool, logger });
+  const server = createApiServer(app);
   let port: number;
   try {
     port = await listen(server, config.port);
@@ -65,6 +67,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     url,
     stop: () => {
       stopping ??= (async () => {
+        // Open event streams would hold the server's close until the drain timeout.
+        app.closeStreams();
         await close(server);
         await rpcsSettled(client);
         await Promise.all([connection.close(), database.close()]);

@@ -29,6 +29,7 @@ import {
   campaignIdSchema,
   csvNumbersQuerySchema,
   csvQuerySchema,
+  dryRunQuerySchema,
   dispositionSchema,
   dncCsvQuerySchema,
   dncJsonSchema,
@@ -245,6 +246,7 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
       { name: 'campaigns', description: 'campaign management' },
       { name: 'webhooks', description: 'status reports from the provider and the agent system, HMAC-signed' },
       { name: 'do-not-call', description: 'the do-not-call list, one for every campaign' },
+      { name: 'console', description: "the supervisors' console in the browser, and its live updates" },
       { name: 'operations', description: 'health, readiness, metrics, this document' },
     ],
     paths: {
@@ -254,13 +256,14 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
           summary: 'Start a campaign from a batch of numbers',
           tags: ['campaigns'],
           security: BEARER,
-          parameters: csvQueryParameters(),
+          parameters: [...csvQueryParameters(), ...queryParameters(dryRunQuerySchema, () => 'true: validate and count as a start would (in a transaction rolled back), start nothing, answer 200')],
           requestBody: {
             required: true,
             description: 'JSON, or CSV with a header row and a phone column (other fields as query parameters)',
             content: { ...json(ref('CampaignRequest')), 'text/csv': { schema: { type: 'string' } } },
           },
           responses: {
+            '200': ok('dryRun=true: what a start would accept and reject; nothing written', json(CAMPAIGN_PREVIEW)),
             '201': ok('started', json(ref('CampaignCreated'))),
             ...errors([
               'invalid_request',
@@ -471,6 +474,44 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
           responses: { '200': ok('CSV (attachment)', { 'text/csv': { schema: { type: 'string' } } }), ...errors([...MANAGED, 'database_unavailable']) },
         },
       },
+      '/events/campaigns': {
+        get: {
+          operationId: 'campaignListEvents',
+          summary: 'Server-Sent Events for the console: `campaigns` (the newest 200 with counts and answer rate) when it changes; `problem` when a read fails',
+          tags: ['console'],
+          security: BEARER,
+          responses: { '200': ok('text/event-stream', EVENT_STREAM), ...errors([...MANAGED, 'too_many_streams']) },
+        },
+      },
+      '/events/campaigns/{id}': {
+        get: {
+          operationId: 'campaignEvents',
+          summary:
+            "Server-Sent Events for the console: `progress` (as GET /campaigns/{id}), `agents` ({agents: [{agentId, state}]}), `timeline` ({bucketSec, points: [{at, placed, answered, busyShare}]}, at most 120 points), each when it changes; `problem` ({error}) when a read fails (the stream ends after campaign_not_found)",
+          tags: ['console'],
+          security: BEARER,
+          parameters: [idParameter],
+          responses: { '200': ok('text/event-stream', EVENT_STREAM), ...errors([...MANAGED, 'campaign_not_found', 'too_many_streams']) },
+        },
+      },
+      '/console/config': {
+        get: {
+          operationId: 'consoleConfig',
+          summary: 'What the console needs before signing in: whether a key is needed, the namespace, the Temporal UI',
+          tags: ['console'],
+          security: PUBLIC,
+          responses: { '200': ok('console settings', json(CONSOLE_CONFIG)) },
+        },
+      },
+      '/': {
+        get: {
+          operationId: 'console',
+          summary: "The supervisors' console (HTML; its files are built by npm run build:console)",
+          tags: ['console'],
+          security: PUBLIC,
+          responses: { '200': ok('the page', { 'text/html': { schema: { type: 'string' } } }), ...errors(['not_ready']) },
+        },
+      },
       '/health': { get: liveness('health', 'Liveness (alias of /healthz)') },
       '/healthz': { get: liveness('healthz', 'Liveness: the process answers') },
       '/readyz': {
@@ -518,6 +559,26 @@ function buildDocument(publicBaseUrl: string): OpenApiDocument {
     },
   };
 }
+
+const EVENT_STREAM: Record<string, Content> = { 'text/event-stream': { schema: { type: 'string' } } };
+
+const CAMPAIGN_PREVIEW: JsonSchema = {
+  type: 'object',
+  required: ['dryRun', 'campaignId', 'accepted', 'duplicates', 'rejected'],
+  properties: {
+    dryRun: { const: true },
+    campaignId: { type: ['string', 'null'], description: 'the id asked for; null when the API would make one up' },
+    accepted: { type: 'integer' },
+    duplicates: { type: 'integer' },
+    rejected: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, value: { type: 'string' }, reason: { type: 'string' } } } },
+  },
+};
+
+const CONSOLE_CONFIG: JsonSchema = {
+  type: 'object',
+  required: ['authRequired', 'namespace', 'temporalUiUrl'],
+  properties: { authRequired: { type: 'boolean' }, namespace: { type: 'string' }, temporalUiUrl: { type: ['string', 'null'] } },
+};
 
 function liveness(operationId: string, summary: string): Operation {
   return { operationId, summary, tags: ['operations'], security: PUBLIC, responses: { '200': ok('alive', json(ref('Health'))) } };

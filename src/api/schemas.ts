@@ -191,6 +191,9 @@ export const csvQuerySchema = z
     }),
   );
 
+/** POST /campaigns?dryRun=true answers what the import would do, and changes nothing. */
+export const dryRunQuerySchema = z.object({ dryRun: z.enum(['true', 'false']).optional() });
+
 /** POST /campaigns/:id/numbers: the numbers, and the region national numbers belong to. */
 export const jsonNumbersSchema = z.strictObject({
   numbers: z.array(z.string()),

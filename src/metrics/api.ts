@@ -52,6 +52,23 @@ export const resultRowsExported = new Counter({
   registers: [registry],
 });
 
+export const FEEDS = ['campaign', 'campaign-list'] as const;
+
+export const feedPolls = new Counter({
+  name: 'dialer_console_feed_polls_total',
+  help: "Polls by the console's live feeds: one loop per feed watched, however many pages watch it",
+  labelNames: ['feed'] as const,
+  registers: [registry],
+});
+
+export const eventStreamsOpen = new Gauge({
+  name: 'dialer_console_event_streams',
+  help: 'Server-Sent Events streams open (console pages), by feed',
+  labelNames: ['feed'] as const,
+  registers: [registry],
+});
+
 // Zero from the start, so rates and alerts work before the first event.
 for (const route of WEBHOOK_ROUTES) webhooksReceived.inc({ route }, 0);
 for (const outcome of OUTCOMES) callsEnded.inc({ outcome }, 0);
+for (const feed of FEEDS) feedPolls.inc({ feed }, 0);

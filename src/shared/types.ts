@@ -128,6 +128,15 @@ export interface CampaignProgress {
   completedAt: string | null;
 }
 
+/** An agent as the console's tiles show it: `wrap-up` is busy since a call of this campaign ended. */
+export const AGENT_TILE_STATES = ['idle', 'on-call', 'wrap-up', 'busy', 'offline'] as const;
+export type AgentTileState = (typeof AGENT_TILE_STATES)[number];
+
+export interface AgentTile {
+  agentId: string;
+  state: AgentTileState;
+}
+
 export interface CampaignWaiting {
   outsideHours: number;
   retryLater: number;

@@ -3,6 +3,7 @@ import { setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   addNumbersUpdate,
   agentOnCallQuery,
+  agentTilesQuery,
   agentStatusSignal,
   callbackSignal,
   callStatusSignal,
@@ -15,7 +16,7 @@ import {
   reserveNumbersUpdate,
   resumeUpdate,
 } from './messages';
-import { numberActivityOf, progressOf } from './progress';
+import { agentTilesOf, numberActivityOf, progressOf } from './progress';
 import { additionRefusal, type CampaignEvent, controlRefusal } from './reducer';
 import { agentOnCall, type CampaignState } from './state';
 
@@ -37,6 +38,9 @@ export function setCampaignHandlers(state: CampaignState, step: (event: Campaign
   });
   setHandler(agentOnCallQuery, (agentId) => agentOnCall(state, agentId), {
     description: "Whether one of this campaign's calls holds the agent. Argument: the agent id.",
+  });
+  setHandler(agentTilesQuery, () => agentTilesOf(state), {
+    description: "Each of the campaign's agents: idle, on-call, wrap-up, busy (elsewhere) or offline. No arguments.",
   });
   setHandler(numberActivityQuery, () => numberActivityOf(state), {
     description: 'Calls in flight and ended attempts not yet written to the database. No arguments.',

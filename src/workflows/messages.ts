@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AgentStatus,
+  AgentTile,
   AttemptOutcome,
   CallStatusReport,
   CampaignProgress,
@@ -112,3 +113,6 @@ export const numberActivityQuery = defineQuery<NumberActivity>('numberActivity')
 
 /** Asked of a campaign holding a claim another campaign wants: is that agent on one of its calls? */
 export const agentOnCallQuery = defineQuery<boolean, [string]>('agentOnCall');
+
+/** The campaign's agents one by one, for the console's tiles. */
+export const agentTilesQuery = defineQuery<AgentTile[]>('agentTiles');

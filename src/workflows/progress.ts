@@ -1,7 +1,7 @@
 /** What the campaign answers about itself: its progress (GET /campaigns/:id) and what the database does not know yet. */
-import type { CampaignProgress } from '../shared/types';
+import type { AgentTile, AgentTileState, CampaignProgress } from '../shared/types';
 import type { NumberActivity } from './messages';
-import { type CampaignState, isEnded } from './state';
+import { type AgentState, type CampaignState, isEnded } from './state';
 
 /** The campaign as `GET /campaigns/:id` shows it: total = pending + inFlight + finished, always. */
 export function progressOf(state: CampaignState, workflowId: string, now: number): CampaignProgress {
@@ -28,6 +28,26 @@ export function progressOf(state: CampaignState, workflowId: string, now: number
     createdAt: state.createdAt,
     completedAt: state.completedAt,
   };
+}
+
+/** Each of the campaign's agents by state, in id order (bounded by MAX_CAMPAIGN_AGENTS). */
+export function agentTilesOf(state: CampaignState): AgentTile[] {
+  return [...state.agents.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([agentId, agent]) => ({ agentId, state: tileStateOf(agent) }));
+}
+
+function tileStateOf(agent: AgentState): AgentTileState {
+  if (agent.callId !== null) return 'on-call';
+  switch (agent.status) {
+    case 'idle':
+      return 'idle';
+    case 'busy':
+      // Busy since one of this campaign's calls ended (the dialer's own wrap-up assumption, or a later report).
+      return agent.lastCallEndedAt > 0 && agent.reportedAt >= agent.lastCallEndedAt ? 'wrap-up' : 'busy';
+    default:
+      return 'offline';
+  }
 }
 
 /** Calls in flight and ended attempts not yet written: per-number results merge them over the database's rows. */

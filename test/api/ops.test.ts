@@ -352,7 +352,7 @@ describe('OpenAPI', () => {
     expect(campaign.required).toEqual(['numbers']);
     const createParams = document.paths['/campaigns']!.post!.parameters!.map((p) => p.name).sort();
     expect(createParams).toEqual([
-      'agentIds', 'callingDays', 'callingHours', 'campaignId', 'defaultRegion', 'frequencyCap', 'maxAttempts', 'maxConcurrentCalls', 'name',
+      'agentIds', 'callingDays', 'callingHours', 'campaignId', 'defaultRegion', 'dryRun', 'frequencyCap', 'maxAttempts', 'maxConcurrentCalls', 'name',
       'retry', 'retryDelaySec', 'timeZone',
     ]);
     const webhook = document.paths['/webhooks/call-status']!.post!;

@@ -44,7 +44,7 @@ describe("the run's server", () => {
     expect(a).not.toBe(b);
     for (const url of [a, b]) {
       const applied = await query<{ name: string }>(url, 'SELECT name FROM schema_migrations');
-      expect(applied.map((m) => m.name)).toEqual(['1764670000000_contacts-schedule-attempts', '1764700000000_campaign-agents', '1764800000000_calling-rules']);
+      expect(applied.map((m) => m.name)).toEqual(['1764670000000_contacts-schedule-attempts', '1764700000000_campaign-agents', '1764800000000_calling-rules', '1764900000000_attempt-dialled']);
       const tables = await query<{ tablename: string }>(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
       expect(tables.map((t) => t.tablename)).toEqual([
         'attempt', 'campaign', 'campaign_zone_set', 'contact', 'disposition', 'dnc', 'hold', 'schema_migrations', 'zone_set',

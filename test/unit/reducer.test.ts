@@ -22,7 +22,7 @@ import {
   type OutcomeCounts,
 } from '../../src/shared/types';
 import type { AttemptResult } from '../../src/workflows/messages';
-import { progressOf } from '../../src/workflows/progress';
+import { agentTilesOf, progressOf } from '../../src/workflows/progress';
 import {
   ADDITION_LEASE_MS,
   additionRefusal,
@@ -412,6 +412,25 @@ describe('agent rules', () => {
     expect(h.agentOf('a1').status).toBe('busy');
     h.advance(3000);
     expect(placements(h.agent('a1', 'idle'))).toEqual([expect.objectContaining({ agentId: 'a1', callId: 'c1.1.1' })]);
+  });
+
+  it('shows each agent as a tile: on a call, then wrap-up until idle; busy elsewhere and offline apart', () => {
+    const h = dialling({ a1: 'idle', a2: 'busy', a3: 'offline' });
+    const tiles = () => Object.fromEntries(agentTilesOf(h.state).map((t) => [t.agentId, t.state]));
+    expect(tiles()).toEqual({ a1: 'on-call', a2: 'busy', a3: 'offline' });
+    h.advance(1000);
+    h.call('c1.0.1', 'answered');
+    h.advance(5000);
+    h.call('c1.0.1', 'completed');
+    expect(tiles()).toMatchObject({ a1: 'wrap-up' });
+    // A busy report later in wrap-up is still wrap-up; idle ends it (and the agent takes the next call).
+    h.advance(500);
+    h.agent('a1', 'busy');
+    expect(tiles()).toMatchObject({ a1: 'wrap-up' });
+    h.advance(500);
+    h.agent('a3', 'idle');
+    expect(tiles()).toMatchObject({ a3: 'on-call' });
+    expect(agentTilesOf(h.state).map((t) => t.agentId)).toEqual(['a1', 'a2', 'a3']);
   });
 
   it.each([true, false])('ends wrap-up with an idle report stamped the instant the call ended (idle first: %s)', (idleFirst) => {
