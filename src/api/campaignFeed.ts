@@ -3,11 +3,11 @@
  * agents one by one, and a timeline of attempts with the share of agents busy. The timeline is
  * bounded: at most TIMELINE_POINTS buckets, of 10 s for a young campaign and of a minute after.
  */
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { attemptBuckets, type AttemptBucket } from '../db/timeline';
+import { type QueryDefinition, WorkflowNotFoundError } from '@temporalio/client';
+import { attemptBuckets, type AttemptBucket, type UnwrittenAttempt } from '../db/timeline';
 import { workflowIdFor } from '../shared/callId';
 import type { AgentCounts, AgentTile, CampaignProgress } from '../shared/types';
-import { agentTilesQuery } from '../workflows/messages';
+import { agentTilesQuery, numberActivityQuery } from '../workflows/messages';
 import type { AppDeps } from './app';
 import { campaignProgress } from './campaignProgress';
 import type { FeedSource } from './sharedFeeds';
@@ -81,14 +81,24 @@ export function campaignFeedSource(deps: Pick<AppDeps, 'client' | 'pool'>, campa
   let bucketSec = SHORT_BUCKET_SEC;
   const busy = new Map<number, { sum: number; n: number }>();
 
-  async function agentTiles(): Promise<AgentTile[]> {
+  /** A query of the workflow; past the namespace's retention, `gone` (the database has the rest). */
+  async function ask<T>(query: QueryDefinition<T, []>, gone: T): Promise<T> {
     try {
-      return await withDeadline(client, () => client.workflow.getHandle(workflowIdFor(campaignId)).query(agentTilesQuery));
+      return await withDeadline(client, () => client.workflow.getHandle(workflowIdFor(campaignId)).query(query));
     } catch (err) {
-      // Past the namespace's retention: the database keeps no agents.
-      if (err instanceof WorkflowNotFoundError) return [];
+      if (err instanceof WorkflowNotFoundError) return gone;
       throw err;
     }
+  }
+  const agentTiles = (): Promise<AgentTile[]> => ask(agentTilesQuery, []);
+
+  /** Calls in flight and ended attempts not yet written: the charts' newest buckets would read low without them. */
+  async function unwritten(): Promise<UnwrittenAttempt[]> {
+    const { live, unsent } = await ask(numberActivityQuery, { status: 'completed', live: [], unsent: [] });
+    return [
+      ...live.map((call) => ({ callId: null, dialledAt: call.placedAt, answered: false })),
+      ...unsent.map((r) => ({ callId: r.callId, dialledAt: r.dialledAt, answered: r.outcome === 'answered' })),
+    ];
   }
 
   function sampleBusy(progress: CampaignProgress, now: number): void {
@@ -108,7 +118,7 @@ export function campaignFeedSource(deps: Pick<AppDeps, 'client' | 'pool'>, campa
     bucketSec = size;
     const window = timelineWindow(createdAt, to, bucketSec);
     for (const at of busy.keys()) if (at < window.from) busy.delete(at);
-    const attempts = await attemptBuckets(pool, campaignId, window.from, bucketSec);
+    const attempts = await attemptBuckets(pool, campaignId, window.from, bucketSec, await unwritten());
     return { bucketSec, points: timelinePoints(window, bucketSec, attempts, busy) };
   }
 

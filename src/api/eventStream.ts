@@ -22,6 +22,8 @@ export function openEventStream(req: Request, res: Response): EventStream {
     // nginx and similar proxies would otherwise buffer the stream.
     'x-accel-buffering': 'no',
   });
+  // For the request log: the client closing the stream is how it normally ends.
+  res.locals.eventStream = true;
   res.flushHeaders();
   res.write(`retry: ${RECONNECT_MS}\n\n`);
   const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);

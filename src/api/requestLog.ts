@@ -46,6 +46,8 @@ export function requestLog(logger: Logger): RequestHandler {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = { requestId, method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
       if (res.writableFinished) logger.info(line, 'request');
+      // An event stream ends when its page closes: that is its normal end, not an abort.
+      else if (res.locals.eventStream === true) logger.info(line, 'event stream closed');
       else logger.warn(line, 'request aborted by the client');
     });
     next();

@@ -1,4 +1,7 @@
-/** Hash routes: #/campaigns, #/campaigns/new, #/campaigns/:id, #/dnc. Anything else shows the list. */
+/**
+ * Hash routes: #/campaigns, #/new-campaign, #/campaigns/:id, #/dnc. Anything else shows the list.
+ * The new-campaign page is not under #/campaigns/: any campaign id (`new` too) must stay reachable.
+ */
 import { useEffect, useState } from 'preact/hooks';
 
 export type Route =
@@ -10,9 +13,8 @@ export type Route =
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter((part) => part !== '');
   if (parts[0] === 'dnc' && parts.length === 1) return { page: 'dnc' };
-  if (parts[0] === 'campaigns' && parts.length === 2) {
-    return parts[1] === 'new' ? { page: 'new-campaign' } : { page: 'campaign', campaignId: decodeURIComponent(parts[1]!) };
-  }
+  if (parts[0] === 'new-campaign' && parts.length === 1) return { page: 'new-campaign' };
+  if (parts[0] === 'campaigns' && parts.length === 2) return { page: 'campaign', campaignId: decodeURIComponent(parts[1]!) };
   return { page: 'campaigns' };
 }
 

@@ -4,7 +4,7 @@ import type { Route } from '../router';
 
 const SECTIONS = [
   { href: '#/campaigns', label: 'Campaigns', current: (r: Route) => r.page === 'campaigns' || r.page === 'campaign' },
-  { href: '#/campaigns/new', label: 'New campaign', current: (r: Route) => r.page === 'new-campaign' },
+  { href: '#/new-campaign', label: 'New campaign', current: (r: Route) => r.page === 'new-campaign' },
   { href: '#/dnc', label: 'Do-not-call list', current: (r: Route) => r.page === 'dnc' },
 ];
 

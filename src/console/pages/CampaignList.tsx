@@ -40,7 +40,7 @@ export function CampaignList({ config }: { config: ConsoleConfig }) {
       <div class="page-head">
         <h1 id="campaigns-title">Campaigns</h1>
         <LiveState state={live} />
-        <a class="button" href="#/campaigns/new" data-testid="new-campaign">
+        <a class="button" href="#/new-campaign" data-testid="new-campaign">
           New campaign
         </a>
       </div>
